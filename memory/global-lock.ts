@@ -1,0 +1,150 @@
+/**
+ * The global lock, with intention modes (Gray et al., "Granularity of Locks and
+ * Degrees of Consistency in a Shared Data Base", 1976).
+ *
+ * - IX (intention exclusive): held by a worker while it writes products under their
+ *   own locks. Any number of IX holders coexist: product writers never block each
+ *   other here.
+ * - S (shared): held while taking a consistent cut of many products (a listing, a
+ *   snapshot). It excludes IX, so it waits for writers in flight to leave and holds
+ *   new ones back until the cut is copied. S holders coexist.
+ * - X (exclusive): one holder, nothing else. `lockMode: 'global'` takes it for every
+ *   write, which is the single-mutex design lockstock is measured against.
+ *
+ *        IX   S    X
+ *   IX   ok   -    -
+ *   S    -    ok   -
+ *   X    -    -    -
+ *
+ * `STATE` counts holders: IX in bits 0-9, S in bits 10-19, bit 20 for X. Waiters
+ * register in a per-mode count and sleep on `SEQ`, an event counter every release
+ * bumps when anyone waits; registering before reading `SEQ`, and releasing before
+ * reading the counts, means a release never misses a sleeper (both are
+ * sequentially consistent Atomics). A thread that is not yet waiting defers to
+ * registered waiters of a conflicting mode, so neither a stream of writers nor a
+ * stream of readers starves the other; registered waiters then compete on `STATE`
+ * alone.
+ *
+ * Same contract as rwlock.ts: not recursive, unlocked by the thread that locked,
+ * never on the main thread, every wait bounded.
+ */
+import {
+  GLOBAL_ACQUIRED,
+  GLOBAL_CONTENDED,
+  GLOBAL_SEQ,
+  GLOBAL_STATE,
+  GLOBAL_WAIT_IX,
+  GLOBAL_WAIT_S,
+  GLOBAL_WAIT_US,
+  GLOBAL_WAIT_X,
+  type SharedViews,
+} from './layout.js';
+import { assertMayBlock, LockTimeoutError, recordWait } from './rwlock.js';
+
+export const IX_ONE = 1;
+export const IX_MASK = 0x3ff;
+export const S_ONE = 1 << 10;
+export const S_MASK = 0x3ff << 10;
+export const X_HELD = 1 << 20;
+/** The most holders of one mode at once (far above any pool's thread count). */
+export const MAX_HOLDERS = IX_MASK;
+
+export type GlobalMode = 'IX' | 'S' | 'X';
+
+function compatible(mode: GlobalMode, s: number): boolean {
+  switch (mode) {
+    case 'IX':
+      return (s & (S_MASK | X_HELD)) === 0 && (s & IX_MASK) !== IX_MASK;
+    case 'S':
+      return (s & (IX_MASK | X_HELD)) === 0 && (s & S_MASK) !== S_MASK;
+    case 'X':
+      return s === 0;
+  }
+}
+
+function increment(mode: GlobalMode): number {
+  return mode === 'IX' ? IX_ONE : mode === 'S' ? S_ONE : X_HELD;
+}
+
+function waitIndex(mode: GlobalMode): number {
+  return mode === 'IX' ? GLOBAL_WAIT_IX : mode === 'S' ? GLOBAL_WAIT_S : GLOBAL_WAIT_X;
+}
+
+/** Waiters a new arrival in `mode` must let go first. */
+function conflictingWaiters(i32: Int32Array, base: number, mode: GlobalMode): number {
+  const ix = Atomics.load(i32, base + GLOBAL_WAIT_IX);
+  const s = Atomics.load(i32, base + GLOBAL_WAIT_S);
+  const x = Atomics.load(i32, base + GLOBAL_WAIT_X);
+  return mode === 'IX' ? s + x : mode === 'S' ? ix + x : ix + s + x;
+}
+
+/** True when a thread holding IX should step aside: an S or X request is waiting. */
+export function exclusiveWaiting(v: SharedViews, base: number): boolean {
+  return (
+    Atomics.load(v.i32, base + GLOBAL_WAIT_S) !== 0 ||
+    Atomics.load(v.i32, base + GLOBAL_WAIT_X) !== 0
+  );
+}
+
+function tryAcquire(i32: Int32Array, index: number, mode: GlobalMode): boolean {
+  const s = Atomics.load(i32, index);
+  if (!compatible(mode, s)) return false;
+  return Atomics.compareExchange(i32, index, s, (s + increment(mode)) | 0) === s;
+}
+
+/** Acquires the global lock at `base` in `mode`. */
+export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeoutMs: number) {
+  const i32 = v.i32;
+  const index = base + GLOBAL_STATE;
+  if (conflictingWaiters(i32, base, mode) === 0 && tryAcquire(i32, index, mode)) {
+    Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
+    return;
+  }
+  assertMayBlock();
+  const start = performance.now();
+  const deadline = start + timeoutMs;
+  const registered = base + waitIndex(mode);
+  Atomics.add(i32, registered, 1);
+  try {
+    for (;;) {
+      const seq = Atomics.load(i32, base + GLOBAL_SEQ);
+      // A lost compare-exchange means another thread moved STATE: look again at once,
+      // and sleep only while the lock is held in a conflicting mode.
+      while (compatible(mode, Atomics.load(i32, index))) {
+        if (tryAcquire(i32, index, mode)) {
+          Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
+          recordWait(v, base + GLOBAL_CONTENDED, base + GLOBAL_WAIT_US, start);
+          return;
+        }
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        throw new LockTimeoutError(mode, timeoutMs, Atomics.load(i32, index), 'global lock');
+      }
+      Atomics.wait(i32, base + GLOBAL_SEQ, seq, remaining);
+    }
+  } finally {
+    Atomics.sub(i32, registered, 1);
+    // Threads that deferred to us may be asleep with the lock free: let them look again.
+    // (After a successful acquire they conflict with us anyway; the bump is harmless.)
+    if (performance.now() >= deadline) wakeAll(i32, base);
+  }
+}
+
+/** Releases the global lock held by this thread in `mode`. */
+export function globalUnlock(v: SharedViews, base: number, mode: GlobalMode): void {
+  const i32 = v.i32;
+  Atomics.sub(i32, base + GLOBAL_STATE, increment(mode));
+  if (
+    Atomics.load(i32, base + GLOBAL_WAIT_IX) !== 0 ||
+    Atomics.load(i32, base + GLOBAL_WAIT_S) !== 0 ||
+    Atomics.load(i32, base + GLOBAL_WAIT_X) !== 0
+  ) {
+    wakeAll(i32, base);
+  }
+}
+
+function wakeAll(i32: Int32Array, base: number): void {
+  Atomics.add(i32, base + GLOBAL_SEQ, 1);
+  Atomics.notify(i32, base + GLOBAL_SEQ);
+}

@@ -1,0 +1,33 @@
+/**
+ * Misuse of the engine throws an InventoryError with a stable `code`. Business
+ * outcomes (a version conflict, too little stock, …) are results, never errors.
+ */
+export type InventoryErrorCode =
+  /** The engine is closed or closing. */
+  | 'CLOSED'
+  /** An option passed to Inventory.open is out of range or of the wrong type. */
+  | 'INVALID_OPTION'
+  /** An environment variable the engine reads holds an invalid value. */
+  | 'INVALID_ENV'
+  /** An argument to an admin call (createProducts, list, …) is invalid. */
+  | 'INVALID_ARGUMENT'
+  /** createProducts named a product that already exists. */
+  | 'PRODUCT_EXISTS'
+  /** Every slot is taken: the capacity fixed at open is reached. */
+  | 'CAPACITY_EXHAUSTED'
+  /** A lock was not acquired within lockTimeoutMs; the request was not applied. */
+  | 'LOCK_TIMEOUT'
+  /** A pool thread failed; requests it had not applied were not applied. */
+  | 'WORKER_FAILED'
+  /** The compiled worker module is missing: run `npm run build`. */
+  | 'WORKER_NOT_BUILT';
+
+export class InventoryError extends Error {
+  readonly code: InventoryErrorCode;
+
+  constructor(code: InventoryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InventoryError';
+    this.code = code;
+  }
+}

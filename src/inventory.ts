@@ -1,0 +1,934 @@
+/**
+ * The engine as the caller sees it. Everything here runs on the caller's thread and
+ * never blocks it: writes go to the pool in batches (router.ts), reads use the
+ * records' latch (memory/records.ts) and never wait for a writer.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { Piscina } from 'piscina';
+import {
+  createBuffer,
+  GLOBAL_ACQUIRED,
+  GLOBAL_CONTENDED,
+  GLOBAL_WAIT_US,
+  HDR_GLOBAL_LOCK,
+  HDR_OFFSET,
+  LOCK_ACQUIRED,
+  LOCK_CONTENDED,
+  LOCK_WAIT_US,
+  type SharedViews,
+  SLOT_LOCK,
+  STATE_LIVE,
+  slotBase,
+} from '../memory/layout.js';
+import {
+  ANY_VERSION,
+  type BatchTask,
+  batchBytes,
+  KIND_CREATE,
+  KIND_DELETE,
+  KIND_ORDER,
+  KIND_ORDER_ITEM,
+  KIND_SET,
+  KIND_UPDATE,
+  type ListResult,
+  type ListTask,
+  SET_NAME,
+  SET_PRICE,
+  STATUS_APPLIED,
+  type WorkerSettings,
+} from '../memory/protocol.js';
+import {
+  decodeName,
+  emptyRecord,
+  encodeName,
+  type NameScratch,
+  nameScratch,
+  publishRecord,
+  readRecord,
+  writeId,
+} from '../memory/records.js';
+import { Catalog } from './catalog.js';
+import { isoTime } from './clock.js';
+import { InventoryError } from './errors.js';
+import { IdempotencyCache } from './idempotency.js';
+import { MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
+import { notFound, orderOutcome, queueFull, rowError, stockOutcome } from './outcomes.js';
+import { type Batch, Router } from './router.js';
+import { Deferred, follow, KeyedSink, ManyCall, type Sink } from './sinks.js';
+import type {
+  CreatedProduct,
+  DeleteOptions,
+  DeleteOutcome,
+  EngineStats,
+  HotProduct,
+  InventoryOptions,
+  ListOptions,
+  ListPage,
+  LockCounters,
+  LockStats,
+  LoggerOptions,
+  OrderOutcome,
+  OrderRequest,
+  Product,
+  ProductInput,
+  QueueFull,
+  SetOutcome,
+  SetProductRequest,
+  UpdateOutcome,
+  UpdateRequest,
+} from './types.js';
+import {
+  checkUpdate,
+  describe,
+  expectedVersionProblem,
+  idProblem,
+  invalid,
+  keyProblem,
+  nameProblem,
+  objectProblem,
+  priceProblem,
+  stockProblem,
+} from './validate.js';
+
+const MAX_LIST_LIMIT = 10_000;
+const DEFAULT_LIST_LIMIT = 100;
+const HOTTEST = 10;
+
+type Cached = UpdateOutcome | OrderOutcome;
+
+/** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  const file = here.endsWith('.ts')
+    ? path.resolve(dir, '../dist/workers/apply.js')
+    : path.resolve(dir, '../workers/apply.js');
+  if (!existsSync(file)) {
+    throw new InventoryError(
+      'WORKER_NOT_BUILT',
+      `the compiled worker ${file} is missing: run \`npm run build\` first`,
+    );
+  }
+  return file;
+}
+
+function closedError(): InventoryError {
+  return new InventoryError('CLOSED', 'the inventory is closed');
+}
+
+function updateFingerprint(r: UpdateRequest): string {
+  return `u\u0000${r.productId}\u0000${r.delta}\u0000${r.expectedVersion ?? ''}`;
+}
+
+function orderFingerprint(items: readonly UpdateRequest[]): string {
+  let fp = 'o';
+  for (const i of items) fp += `\u0000${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}`;
+  return fp;
+}
+
+/** What is wrong with a product to create, naming the field; null if nothing. */
+function productProblem(p: unknown, field: string): string | null {
+  const problem = objectProblem(p);
+  if (problem !== null) return `${field} ${problem}`;
+  const r = p as Record<string, unknown>;
+  const checks: [string, string | null][] = [
+    ['productId', idProblem(r.productId)],
+    ['name', r.name === undefined ? null : nameProblem(r.name)],
+    ['available', stockProblem(r.available)],
+    ['price', r.price === undefined ? null : priceProblem(r.price)],
+  ];
+  for (const [name, problem] of checks) if (problem !== null) return `${field}.${name} ${problem}`;
+  return null;
+}
+
+export class Inventory {
+  private readonly catalog: Catalog;
+  private readonly router: Router;
+  private readonly idem: IdempotencyCache<Cached>;
+  private readonly full: QueueFull;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  /** Bulk calls still feeding rows, and listings in flight: close waits for them. */
+  private feeders = 0;
+  private lists = 0;
+  private idleWaiters: (() => void)[] = [];
+  private queueFullCount = 0;
+  /** Counters of deleted products' locks, so totals never go down. */
+  private readonly retired: LockCounters = { acquisitions: 0, contended: 0, waitMs: 0 };
+  // Reused by get(); names are cached per slot by (generation, name revision).
+  private readonly record = emptyRecord();
+  private readonly name: NameScratch = nameScratch();
+  private readonly nameGeneration: Int32Array;
+  private readonly nameRev: Int32Array;
+  private readonly names: string[];
+
+  private constructor(
+    private readonly views: SharedViews,
+    private readonly pool: Piscina,
+    private readonly options: ResolvedOptions,
+    private readonly log: Logger,
+    catalog: Catalog,
+  ) {
+    this.catalog = catalog;
+    this.idem = new IdempotencyCache(options.idempotency.ttlMs, options.idempotency.maxKeys);
+    this.full = queueFull(options.queueSize);
+    this.router = new Router(pool, views, options.workers, options.maxBatch, options.queueSize, {
+      done: (batch) => this.settle(batch, null),
+      failed: (batch, error) => this.settle(batch, error),
+    });
+    this.nameGeneration = new Int32Array(views.capacity);
+    this.nameRev = new Int32Array(views.capacity);
+    this.names = new Array<string>(views.capacity).fill('');
+  }
+
+  /** Opens an engine: allocates the shared buffer, loads `products`, starts the pool. */
+  static async open(options: InventoryOptions = {}): Promise<Inventory> {
+    const o = resolveOptions(options);
+    const log = makeLogger(o);
+    const views = createBuffer(o.capacity);
+    const catalog = new Catalog(o.capacity);
+    loadInitial(views, catalog, o.products);
+    const settings: WorkerSettings = {
+      buffer: views.buffer,
+      lockMode: o.lockMode,
+      workUs: o.simulate.workUs,
+      holdUs: o.simulate.holdUs,
+      lockTimeoutMs: o.lockTimeoutMs,
+      logLevel: log.level,
+      logDestination: isLoggerOptions(o.logger) ? (o.logger.destination ?? 1) : 1,
+    };
+    const filename = workerFile();
+    const pool = new Piscina({
+      filename,
+      minThreads: o.workers,
+      maxThreads: o.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      workerData: settings,
+    });
+    pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
+    const inventory = new Inventory(views, pool, o, log, catalog);
+    try {
+      await inventory.warmUp();
+    } catch (error) {
+      await pool.destroy();
+      throw new InventoryError('WORKER_FAILED', `lockstock workers failed to start: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    log.info(
+      {
+        workers: o.workers,
+        queueSize: o.queueSize,
+        capacity: o.capacity,
+        lockMode: o.lockMode,
+        products: o.products.length,
+        idempotency: o.idempotency,
+        simulate: o.simulate,
+        lockTimeoutMs: o.lockTimeoutMs,
+        maxBatch: o.maxBatch,
+        cores: os.availableParallelism(),
+      },
+      'lockstock opened',
+    );
+    return inventory;
+  }
+
+  /** Runs an empty batch on every thread, so that open fails if a worker cannot start. */
+  private async warmUp(): Promise<void> {
+    // An empty batch exercises the whole path (module load, buffer attach) and applies nothing.
+    const task: BatchTask = {
+      type: 'batch',
+      buffer: new SharedArrayBuffer(batchBytes(1)),
+      capacity: 1,
+      rows: 0,
+      strings: [],
+    };
+    await Promise.all(Array.from({ length: this.options.workers }, () => this.pool.run(task)));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Stock updates
+  // ---------------------------------------------------------------------------
+
+  /** Applies one stock change. Resolves to its outcome; rejects only on misuse or failure. */
+  update(request: UpdateRequest): Promise<UpdateOutcome> {
+    if (this.closing) return Promise.reject(closedError());
+    const d = new Deferred<UpdateOutcome>();
+    if (!this.admitUpdate(request, d, 0)) {
+      this.queueFullCount++;
+      return Promise.resolve(this.full);
+    }
+    return d.promise;
+  }
+
+  /**
+   * Applies many stock changes, each on its own; resolves to one outcome per request,
+   * in input order. Rather than answering queue_full, it waits for room in the queue
+   * and feeds its requests as workers take them.
+   */
+  updateMany(requests: readonly UpdateRequest[]): Promise<UpdateOutcome[]> {
+    if (this.closing) return Promise.reject(closedError());
+    if (!Array.isArray(requests)) {
+      return Promise.reject(
+        new InventoryError('INVALID_ARGUMENT', `updateMany takes an array, got ${describe(requests)}`),
+      );
+    }
+    const many = new ManyCall<UpdateOutcome>(requests.length);
+    this.feed(requests.length, (i) => this.admitUpdate(requests[i] as UpdateRequest, many, i));
+    return many.promise;
+  }
+
+  /**
+   * Validates an update and either answers it at once (invalid, unknown product, an
+   * idempotency replay) or writes its row. Returns false, having done nothing, when
+   * the queue has no room.
+   */
+  private admitUpdate(request: UpdateRequest, sink: Sink<UpdateOutcome>, index: number): boolean {
+    const bad = checkUpdate(request);
+    if (bad !== null) {
+      sink.deliver(index, bad);
+      return true;
+    }
+    const key = request.idempotencyKey;
+    if (key === undefined) {
+      const slot = this.catalog.slotOf(request.productId);
+      if (slot === undefined) {
+        sink.deliver(index, notFound(request.productId));
+        return true;
+      }
+      if (!this.router.hasRoom(1)) return false;
+      this.writeUpdate(slot, request, sink, index);
+      return true;
+    }
+    const keyBad = keyProblem(key);
+    if (keyBad !== null) {
+      sink.deliver(index, invalid('idempotencyKey', keyBad));
+      return true;
+    }
+    const fingerprint = updateFingerprint(request);
+    if (this.fromCache(key, fingerprint, sink as Sink<Cached>, index)) return true;
+    const slot = this.catalog.slotOf(request.productId);
+    if (slot === undefined) {
+      const outcome = notFound(request.productId);
+      this.idem.remember(key, fingerprint, outcome);
+      sink.deliver(index, outcome);
+      return true;
+    }
+    if (!this.router.hasRoom(1)) return false;
+    this.writeUpdate(slot, request, new KeyedSink(this.idem, key, fingerprint, sink, index), 0);
+    return true;
+  }
+
+  private writeUpdate(slot: number, request: UpdateRequest, sink: Sink<never>, index: number) {
+    const b = this.router.claim(slot, 1);
+    const r = b.rows++;
+    const c = b.columns;
+    c.kind[r] = KIND_UPDATE;
+    c.slot[r] = slot;
+    c.generation[r] = this.catalog.generations[slot] as number;
+    c.amount[r] = request.delta;
+    c.expected[r] = request.expectedVersion ?? ANY_VERSION;
+    b.sinks[r] = sink as Sink<unknown>;
+    b.sinkIndex[r] = index;
+    b.ids[r] = request.productId;
+  }
+
+  /** Answers a keyed request from the idempotency cache; false if the key is new. */
+  private fromCache(key: string, fingerprint: string, sink: Sink<Cached>, index: number): boolean {
+    const entry = this.idem.get(key);
+    if (entry === undefined) return false;
+    if (entry.fingerprint !== fingerprint) {
+      sink.deliver(index, { status: 'idempotency_key_reused', idempotencyKey: key });
+      return true;
+    }
+    this.idem.replays++;
+    if (entry.outcome !== undefined) sink.deliver(index, entry.outcome);
+    else if (entry.pending !== undefined) follow(entry.pending, sink, index);
+    return true;
+  }
+
+  /**
+   * Calls `admit(i)` for i in [start, count); when it reports no room, waits for a
+   * batch to complete and carries on from there.
+   */
+  private feed(count: number, admit: (i: number) => boolean, start = 0, counted = false): void {
+    if (!counted) this.feeders++;
+    for (let i = start; i < count; i++) {
+      if (!admit(i)) {
+        this.router.waitForRoom().then(() => this.feed(count, admit, i, true));
+        return;
+      }
+    }
+    this.feeders--;
+    this.checkIdle();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Orders
+  // ---------------------------------------------------------------------------
+
+  /** Applies every item or none. Locks are taken in ascending slot order. */
+  order(request: OrderRequest): Promise<OrderOutcome> {
+    if (this.closing) return Promise.reject(closedError());
+    const d = new Deferred<OrderOutcome>();
+    if (!this.admitOrder(request, d)) {
+      this.queueFullCount++;
+      return Promise.resolve(this.full);
+    }
+    return d.promise;
+  }
+
+  private admitOrder(request: OrderRequest, sink: Sink<OrderOutcome>): boolean {
+    const bad = this.checkOrder(request);
+    if (bad !== null) {
+      sink.deliver(0, bad);
+      return true;
+    }
+    const items = request.items;
+    const key = request.idempotencyKey;
+    const fingerprint = key === undefined ? '' : orderFingerprint(items);
+    if (key !== undefined && this.fromCache(key, fingerprint, sink as Sink<Cached>, 0)) return true;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as UpdateRequest;
+      const slot = this.catalog.slotOf(item.productId);
+      if (slot === undefined) {
+        const outcome: OrderOutcome = { ...notFound(item.productId), failedItem: i };
+        if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+        sink.deliver(0, outcome);
+        return true;
+      }
+      if (slot < lowest) lowest = slot;
+    }
+    if (!this.router.hasRoom(items.length + 1)) return false;
+    const target = key === undefined ? sink : new KeyedSink(this.idem, key, fingerprint, sink, 0);
+    const b = this.router.claim(lowest, items.length + 1);
+    const h = b.rows;
+    b.rows += items.length + 1;
+    const c = b.columns;
+    c.kind[h] = KIND_ORDER;
+    c.aux[h] = items.length;
+    c.slot[h] = lowest;
+    b.sinks[h] = target as Sink<unknown>;
+    b.ids[h] = '';
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as UpdateRequest;
+      const r = h + 1 + i;
+      const slot = this.catalog.slotOf(item.productId) as number;
+      c.kind[r] = KIND_ORDER_ITEM;
+      c.slot[r] = slot;
+      c.generation[r] = this.catalog.generations[slot] as number;
+      c.amount[r] = item.delta;
+      c.expected[r] = item.expectedVersion ?? ANY_VERSION;
+      b.ids[r] = item.productId;
+    }
+    return true;
+  }
+
+  private checkOrder(request: OrderRequest) {
+    const problem = objectProblem(request);
+    if (problem !== null) return invalid('request', problem);
+    const items: unknown = request.items;
+    const limit = Math.min(MAX_ORDER_ITEMS, this.options.queueSize - 1);
+    if (!Array.isArray(items) || items.length === 0 || items.length > limit) {
+      return invalid('items', `must be an array of 1 to ${limit} items, got ${describe(items)}`);
+    }
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const bad = checkUpdate(items[i], `items[${i}].`);
+      if (bad !== null) return bad;
+      const id = (items[i] as UpdateRequest).productId;
+      if (seen.has(id)) return invalid(`items[${i}].productId`, `repeats ${JSON.stringify(id)}`);
+      seen.add(id);
+    }
+    const keyBad = keyProblem(request.idempotencyKey);
+    return keyBad === null ? null : invalid('idempotencyKey', keyBad);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------
+
+  /**
+   * The product's last committed state, or undefined. Synchronous and never waits,
+   * even while a worker holds the product's write lock.
+   */
+  get(productId: string): Product | undefined {
+    if (this.closing) throw closedError();
+    if (typeof productId !== 'string') return undefined;
+    const slot = this.catalog.slotOf(productId);
+    if (slot === undefined) return undefined;
+    const generation = this.catalog.generations[slot] as number;
+    let rec = readRecord(this.views, slot, this.record);
+    if (rec.state !== STATE_LIVE || rec.generation !== generation) return undefined;
+    let name: string;
+    if (this.nameGeneration[slot] === generation && this.nameRev[slot] === rec.nameRev) {
+      name = this.names[slot] as string;
+    } else {
+      rec = readRecord(this.views, slot, this.record, this.name);
+      if (rec.state !== STATE_LIVE || rec.generation !== generation) return undefined;
+      name = decodeName(this.name);
+      this.nameGeneration[slot] = generation;
+      this.nameRev[slot] = rec.nameRev;
+      this.names[slot] = name;
+    }
+    return {
+      productId,
+      name,
+      available: rec.available,
+      price: rec.price,
+      version: rec.version,
+      lastUpdated: isoTime(rec.lastUpdated),
+    };
+  }
+
+  /**
+   * A page of products in ascending id order, copied under the global lock in shared
+   * mode: a consistent cut in which no order or other change shows half-applied.
+   */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    if (this.closing) throw closedError();
+    const problem = objectProblem(options);
+    if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', `list options ${problem}`);
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new InventoryError(
+        'INVALID_ARGUMENT',
+        `list limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${describe(limit)}`,
+      );
+    }
+    if (options.after !== undefined && typeof options.after !== 'string') {
+      throw new InventoryError('INVALID_ARGUMENT', `list after must be a product id, got ${describe(options.after)}`);
+    }
+    const ids = this.catalog.sortedIds();
+    const start = options.after === undefined ? 0 : this.catalog.indexAfter(options.after);
+    const page = ids.slice(start, start + limit);
+    const slots = new Int32Array(page.length);
+    const generations = new Int32Array(page.length);
+    page.forEach((id, i) => {
+      const slot = this.catalog.slotOf(id) as number;
+      slots[i] = slot;
+      generations[i] = this.catalog.generations[slot] as number;
+    });
+    const task: ListTask = { type: 'list', slots, generations };
+    this.lists++;
+    let cut: ListResult;
+    try {
+      cut = (await this.pool.run(task)) as ListResult;
+    } finally {
+      this.lists--;
+      this.checkIdle();
+    }
+    const items: Product[] = [];
+    for (let i = 0; i < page.length; i++) {
+      if (cut.live[i] !== 1) continue;
+      items.push({
+        productId: page[i] as string,
+        name: cut.names[i] as string,
+        available: cut.available[i] as number,
+        price: cut.price[i] as number,
+        version: cut.version[i] as number,
+        lastUpdated: isoTime(cut.lastUpdated[i] as number),
+      });
+    }
+    const next = start + limit < ids.length ? (page[page.length - 1] ?? null) : null;
+    return { items, next };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Admin
+  // ---------------------------------------------------------------------------
+
+  /**
+   * Creates products, all or none: throws INVALID_ARGUMENT, PRODUCT_EXISTS or
+   * CAPACITY_EXHAUSTED, creating nothing, if any cannot be created.
+   */
+  createProducts(products: readonly ProductInput[]): Promise<CreatedProduct[]> {
+    if (this.closing) return Promise.reject(closedError());
+    try {
+      this.checkNewProducts(products);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Slots are assigned now, so that later calls see the ids as taken.
+    const slots = products.map((p) => this.catalog.assign(p.productId));
+    const many = new ManyCall<CreatedProduct>(products.length);
+    this.feed(products.length, (i) => {
+      if (!this.router.hasRoom(1)) return false;
+      const p = products[i] as ProductInput;
+      const slot = slots[i] as number;
+      const b = this.router.claim(slot, 1);
+      const r = b.rows++;
+      const c = b.columns;
+      c.kind[r] = KIND_CREATE;
+      c.slot[r] = slot;
+      c.generation[r] = this.catalog.generations[slot] as number;
+      c.amount[r] = p.available;
+      c.price[r] = p.price ?? 0;
+      c.str[r] = b.strings.length;
+      b.strings.push(p.productId, p.name ?? '');
+      b.sinks[r] = many as Sink<unknown>;
+      b.sinkIndex[r] = i;
+      b.ids[r] = p.productId;
+      return true;
+    });
+    return many.promise;
+  }
+
+  private checkNewProducts(products: readonly ProductInput[]): void {
+    if (!Array.isArray(products)) {
+      throw new InventoryError('INVALID_ARGUMENT', `createProducts takes an array, got ${describe(products)}`);
+    }
+    const seen = new Set<string>();
+    products.forEach((p, i) => {
+      const problem = productProblem(p, `products[${i}]`);
+      if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', problem);
+      if (seen.has(p.productId) || this.catalog.has(p.productId)) {
+        throw new InventoryError('PRODUCT_EXISTS', `product ${JSON.stringify(p.productId)} already exists`);
+      }
+      seen.add(p.productId);
+    });
+    if (products.length > this.catalog.available) {
+      throw new InventoryError(
+        'CAPACITY_EXHAUSTED',
+        `${products.length} products do not fit: ${this.catalog.available} of ${this.catalog.capacity} slots are free`,
+      );
+    }
+  }
+
+  /** Changes a product's name and/or price; bumps its version and takes an offset. */
+  setProduct(request: SetProductRequest): Promise<SetOutcome> {
+    if (this.closing) return Promise.reject(closedError());
+    const bad = checkSet(request);
+    if (bad !== null) return Promise.resolve(bad);
+    const slot = this.catalog.slotOf(request.productId);
+    if (slot === undefined) return Promise.resolve(notFound(request.productId));
+    if (!this.router.hasRoom(1)) {
+      this.queueFullCount++;
+      return Promise.resolve(this.full);
+    }
+    const d = new Deferred<SetOutcome>();
+    const b = this.router.claim(slot, 1);
+    const r = b.rows++;
+    const c = b.columns;
+    c.kind[r] = KIND_SET;
+    c.slot[r] = slot;
+    c.generation[r] = this.catalog.generations[slot] as number;
+    c.expected[r] = request.expectedVersion ?? ANY_VERSION;
+    c.aux[r] = (request.price !== undefined ? SET_PRICE : 0) | (request.name !== undefined ? SET_NAME : 0);
+    c.price[r] = request.price ?? 0;
+    c.str[r] = b.strings.length;
+    b.strings.push(request.name ?? '');
+    b.sinks[r] = d as Sink<unknown>;
+    b.ids[r] = request.productId;
+    return d.promise;
+  }
+
+  /** Deletes a product, freeing its slot and its lock for reuse. */
+  deleteProduct(productId: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
+    if (this.closing) return Promise.reject(closedError());
+    const problem = idProblem(productId);
+    if (problem !== null) return Promise.resolve(invalid('productId', problem));
+    const optionsProblem = objectProblem(options) ?? expectedVersionProblem(options.expectedVersion);
+    if (optionsProblem !== null) return Promise.resolve(invalid('expectedVersion', optionsProblem));
+    const slot = this.catalog.slotOf(productId);
+    if (slot === undefined) return Promise.resolve(notFound(productId));
+    if (!this.router.hasRoom(1)) {
+      this.queueFullCount++;
+      return Promise.resolve(this.full);
+    }
+    const d = new Deferred<DeleteOutcome>();
+    const b = this.router.claim(slot, 1);
+    const r = b.rows++;
+    const c = b.columns;
+    c.kind[r] = KIND_DELETE;
+    c.slot[r] = slot;
+    c.generation[r] = this.catalog.generations[slot] as number;
+    c.expected[r] = options.expectedVersion ?? ANY_VERSION;
+    b.sinks[r] = d as Sink<unknown>;
+    b.ids[r] = productId;
+    return d.promise;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Results
+  // ---------------------------------------------------------------------------
+
+  /** Answers every row of a completed (or failed) batch. */
+  private settle(b: Batch, error: unknown): void {
+    const c = b.columns;
+    for (let r = 0; r < b.rows; ) {
+      const kind = c.kind[r];
+      const sink = b.sinks[r] as Sink<unknown>;
+      const index = b.sinkIndex[r] as number;
+      let outcome: unknown = null;
+      if (kind === KIND_UPDATE) outcome = stockOutcome(c, r, b.ids[r] as string);
+      else if (kind === KIND_ORDER) outcome = orderOutcome(c, r, b.ids);
+      else if (kind === KIND_CREATE) outcome = this.created(b, r);
+      else if (kind === KIND_SET) outcome = this.setOutcome(b, r);
+      else if (kind === KIND_DELETE) outcome = this.deleted(b, r);
+      if (outcome !== null) sink.deliver(index, outcome);
+      else {
+        const failure = rowError(c.status[r] as number, b.ids[r] as string);
+        if (error !== null) failure.cause = error;
+        sink.fail(index, failure);
+        if (kind === KIND_CREATE) this.catalog.release(c.slot[r] as number);
+      }
+      r += kind === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
+    }
+    this.checkIdle();
+  }
+
+  private created(b: Batch, r: number): CreatedProduct | null {
+    const c = b.columns;
+    if (c.status[r] !== STATUS_APPLIED) return null;
+    const name = b.strings[(c.str[r] as number) + 1] as string;
+    this.cacheName(c.slot[r] as number, c.generation[r] as number, 1, name);
+    return {
+      productId: b.ids[r] as string,
+      name,
+      available: c.resAvailable[r] as number,
+      price: c.price[r] as number,
+      version: (c.resVersion[r] as number) >>> 0,
+      lastUpdated: isoTime(c.resLastUpdated[r] as number),
+      offset: c.resOffset[r] as number,
+    };
+  }
+
+  private setOutcome(b: Batch, r: number): SetOutcome | null {
+    const c = b.columns;
+    const productId = b.ids[r] as string;
+    if (c.status[r] !== STATUS_APPLIED) return stockOutcome(c, r, productId) as SetOutcome | null;
+    const slot = c.slot[r] as number;
+    const generation = c.generation[r] as number;
+    const named = ((c.aux[r] as number) & SET_NAME) !== 0;
+    const name = named ? (b.strings[c.str[r] as number] as string) : this.currentName(slot, generation);
+    return {
+      status: 'applied',
+      product: {
+        productId,
+        name,
+        available: c.resAvailable[r] as number,
+        price: c.price[r] as number,
+        version: (c.resVersion[r] as number) >>> 0,
+        lastUpdated: isoTime(c.resLastUpdated[r] as number),
+      },
+      offset: c.resOffset[r] as number,
+    };
+  }
+
+  private deleted(b: Batch, r: number): DeleteOutcome | null {
+    const c = b.columns;
+    const productId = b.ids[r] as string;
+    if (c.status[r] !== STATUS_APPLIED) return stockOutcome(c, r, productId) as DeleteOutcome | null;
+    const slot = c.slot[r] as number;
+    this.retire(slot);
+    this.catalog.release(slot);
+    return {
+      status: 'applied',
+      productId,
+      version: (c.resVersion[r] as number) >>> 0,
+      offset: c.resOffset[r] as number,
+    };
+  }
+
+  private cacheName(slot: number, generation: number, rev: number, name: string): void {
+    this.nameGeneration[slot] = generation;
+    this.nameRev[slot] = rev;
+    this.names[slot] = name;
+  }
+
+  private currentName(slot: number, generation: number): string {
+    const rec = readRecord(this.views, slot, this.record, this.name);
+    if (rec.generation !== generation) return '';
+    const name = decodeName(this.name);
+    this.cacheName(slot, generation, rec.nameRev, name);
+    return name;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Statistics
+  // ---------------------------------------------------------------------------
+
+  /** Lock counters, read from shared memory; cheap enough to poll. */
+  lockStats(): LockStats {
+    if (this.closing) throw closedError();
+    const i32 = this.views.i32;
+    const i64 = this.views.i64;
+    const g = HDR_GLOBAL_LOCK;
+    const global: LockCounters = {
+      acquisitions: i32[g + GLOBAL_ACQUIRED] as number,
+      contended: i32[g + GLOBAL_CONTENDED] as number,
+      waitMs: Number(i64[(g + GLOBAL_WAIT_US) >> 1]) / 1000,
+    };
+    if (this.options.lockMode === 'global') {
+      return {
+        total_product_locks: 0,
+        lock_manager_type: 'global',
+        ...global,
+        hottest: [],
+        global,
+      };
+    }
+    const totals: LockCounters = { ...this.retired };
+    const hot: HotProduct[] = [];
+    for (const [productId, slot] of this.catalog.entries()) {
+      const counters = this.lockCounters(slot);
+      totals.acquisitions += counters.acquisitions;
+      totals.contended += counters.contended;
+      totals.waitMs += counters.waitMs;
+      if (counters.contended > 0) hot.push({ productId, ...counters });
+    }
+    hot.sort((a, b) => b.contended - a.contended || b.waitMs - a.waitMs);
+    return {
+      total_product_locks: this.catalog.size,
+      lock_manager_type: 'fine_grained_per_product',
+      ...totals,
+      hottest: hot.slice(0, HOTTEST),
+      global,
+    };
+  }
+
+  private lockCounters(slot: number): LockCounters {
+    const lock = slotBase(slot) + SLOT_LOCK;
+    return {
+      acquisitions: Atomics.load(this.views.i32, lock + LOCK_ACQUIRED),
+      contended: Atomics.load(this.views.i32, lock + LOCK_CONTENDED),
+      waitMs: Number(Atomics.load(this.views.i64, (lock + LOCK_WAIT_US) >> 1)) / 1000,
+    };
+  }
+
+  /** Keeps a deleted product's lock counters in the totals. */
+  private retire(slot: number): void {
+    const counters = this.lockCounters(slot);
+    this.retired.acquisitions += counters.acquisitions;
+    this.retired.contended += counters.contended;
+    this.retired.waitMs += counters.waitMs;
+  }
+
+  /** Engine counters (an addition to the documented contract). */
+  stats(): EngineStats {
+    return {
+      products: this.catalog.size,
+      capacity: this.catalog.capacity,
+      workers: this.options.workers,
+      queued: this.router.queued(),
+      queueSize: this.options.queueSize,
+      tasksInFlight: this.router.tasksInFlight,
+      batches: this.router.batches,
+      rows: this.router.rows,
+      replays: this.idem.replays,
+      queueFull: this.queueFullCount,
+      idempotencyKeys: this.idem.size,
+      offset: Number(Atomics.load(this.views.i64, HDR_OFFSET >> 1)),
+      poolUtilization: this.pool.utilization,
+    };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Closing
+  // ---------------------------------------------------------------------------
+
+  /**
+   * Stops taking calls, lets every call already made settle with its real outcome,
+   * then stops the pool. Calls made after close begins throw CLOSED.
+   */
+  close(): Promise<void> {
+    if (this.closed !== null) return this.closed;
+    this.closing = true;
+    this.closed = (async () => {
+      this.router.flush();
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.checkIdle();
+      });
+      const stats = this.stats();
+      await this.pool.destroy();
+      this.log.info(
+        { batches: stats.batches, rows: stats.rows, offset: stats.offset, replays: stats.replays },
+        'lockstock closed',
+      );
+      this.log.flush?.();
+    })();
+    return this.closed;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    if (this.feeders > 0 || this.lists > 0 || this.router.tasksInFlight > 0) return;
+    if (this.router.queued() > 0) {
+      this.router.flush();
+      return;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function isLoggerOptions(l: ResolvedOptions['logger']): l is LoggerOptions {
+  return typeof (l as Logger).child !== 'function';
+}
+
+function makeLogger(o: ResolvedOptions): Logger {
+  if (!isLoggerOptions(o.logger)) return o.logger;
+  return pino(
+    { name: 'lockstock', level: o.logger.level ?? 'info' },
+    pino.destination({ dest: o.logger.destination ?? 1, sync: true, mkdir: true, append: true }),
+  );
+}
+
+/** Writes the initial catalog straight into the buffer, before any worker exists. */
+function loadInitial(v: SharedViews, catalog: Catalog, products: readonly ProductInput[]): void {
+  const seen = new Set<string>();
+  const name = nameScratch();
+  const utf8 = new TextEncoder();
+  const now = Date.now();
+  products.forEach((p, i) => {
+    const problem = productProblem(p, `products[${i}]`);
+    if (problem !== null) throw new InventoryError('INVALID_OPTION', `option ${problem}`);
+    if (seen.has(p.productId)) {
+      throw new InventoryError('INVALID_OPTION', `option products[${i}].productId repeats ${JSON.stringify(p.productId)}`);
+    }
+    seen.add(p.productId);
+    const slot = catalog.assign(p.productId);
+    writeId(v, slot, utf8.encode(p.productId));
+    publishRecord(
+      v,
+      slot,
+      {
+        state: STATE_LIVE,
+        generation: catalog.generations[slot] as number,
+        version: 1,
+        nameRev: 1,
+        available: p.available,
+        lastUpdated: now,
+        price: p.price ?? 0,
+      },
+      encodeName(p.name ?? '', name),
+    );
+  });
+  Atomics.store(v.i64, HDR_OFFSET >> 1, BigInt(products.length));
+}
+
+function checkSet(request: SetProductRequest) {
+  const problem = objectProblem(request);
+  if (problem !== null) return invalid('request', problem);
+  const checks: [string, string | null][] = [
+    ['productId', idProblem(request.productId)],
+    ['expectedVersion', expectedVersionProblem(request.expectedVersion)],
+    ['name', request.name === undefined ? null : nameProblem(request.name)],
+    ['price', request.price === undefined ? null : priceProblem(request.price)],
+  ];
+  for (const [field, p] of checks) if (p !== null) return invalid(field, p);
+  if (request.name === undefined && request.price === undefined) {
+    return invalid('request', 'must set name or price');
+  }
+  return null;
+}
+

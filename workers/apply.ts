@@ -1,0 +1,37 @@
+/**
+ * The pool thread's entry point: Piscina loads this module once per thread and calls
+ * its default export with each task.
+ */
+import { threadId } from 'node:worker_threads';
+import pino, { type Logger } from 'pino';
+import { workerData } from 'piscina';
+import { attachBuffer } from '../memory/layout.js';
+import type { BatchTask, ListResult, ListTask, WorkerSettings } from '../memory/protocol.js';
+import { Applier } from './applier.js';
+import { simulation } from './simulate.js';
+
+const settings = workerData as WorkerSettings;
+
+/** The per-lock debug lines cost one null check each when debug is off. */
+function debugLogger(s: WorkerSettings): Logger | null {
+  const level = pino.levels.values[s.logLevel] ?? Number.POSITIVE_INFINITY;
+  if (level > (pino.levels.values.debug as number)) return null;
+  const logger = pino(
+    { level: s.logLevel, base: { worker_id: threadId } },
+    // Each thread writes its own lines; a logger cannot cross threads.
+    pino.destination({ dest: s.logDestination, sync: true, mkdir: true, append: true }),
+  );
+  return logger;
+}
+
+const applier = new Applier(attachBuffer(settings.buffer), {
+  lockMode: settings.lockMode,
+  lockTimeoutMs: settings.lockTimeoutMs,
+  simulate: simulation(settings.workUs, settings.holdUs),
+  debug: debugLogger(settings),
+  workerId: threadId,
+});
+
+export default function run(task: BatchTask | ListTask): number | ListResult {
+  return task.type === 'batch' ? applier.applyBatch(task) : applier.list(task);
+}
