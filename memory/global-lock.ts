@@ -16,14 +16,14 @@
  *   S    -    ok   -
  *   X    -    -    -
  *
- * `STATE` counts holders: IX in bits 0-9, S in bits 10-19, bit 20 for X. Waiters
- * register in a per-mode count and sleep on `SEQ`, an event counter every release
- * bumps when anyone waits; registering before reading `SEQ`, and releasing before
- * reading the counts, means a release never misses a sleeper (both are
- * sequentially consistent Atomics). A thread that is not yet waiting defers to
- * registered waiters of a conflicting mode, so neither a stream of writers nor a
- * stream of readers starves the other; registered waiters then compete on `STATE`
- * alone.
+ * `STATE` counts holders and `WAITERS` counts waiters, each with a 10-bit field per
+ * mode: IX in bits 0-9, S in bits 10-19, X in bits 20-29. Waiters sleep on `SEQ`, an
+ * event counter that every release bumps when anyone waits; registering in WAITERS
+ * before reading SEQ, and releasing before reading WAITERS, means a release never
+ * misses a sleeper (both are sequentially consistent Atomics). A thread that is not
+ * yet waiting defers to registered waiters of a conflicting mode, so neither a
+ * stream of writers nor a stream of readers starves the other; registered waiters
+ * then compete on STATE alone.
  *
  * Same contract as rwlock.ts: not recursive, unlocked by the thread that locked,
  * never on the main thread, every wait bounded.
@@ -33,78 +33,69 @@ import {
   GLOBAL_CONTENDED,
   GLOBAL_SEQ,
   GLOBAL_STATE,
-  GLOBAL_WAIT_IX,
-  GLOBAL_WAIT_S,
   GLOBAL_WAIT_US,
-  GLOBAL_WAIT_X,
+  GLOBAL_WAITERS,
   type SharedViews,
 } from './layout.js';
 import { assertMayBlock, LockTimeoutError, recordWait } from './rwlock.js';
 
+/** One holder (in STATE) or one waiter (in WAITERS) of each mode. */
 export const IX_ONE = 1;
-export const IX_MASK = 0x3ff;
 export const S_ONE = 1 << 10;
+export const X_ONE = 1 << 20;
+export const IX_MASK = 0x3ff;
 export const S_MASK = 0x3ff << 10;
-export const X_HELD = 1 << 20;
-/** The most holders of one mode at once (far above any pool's thread count). */
+export const X_MASK = 0x3ff << 20;
+/** The most holders, or waiters, of one mode at once (far above any pool's size). */
 export const MAX_HOLDERS = IX_MASK;
 
 export type GlobalMode = 'IX' | 'S' | 'X';
 
+function one(mode: GlobalMode): number {
+  return mode === 'IX' ? IX_ONE : mode === 'S' ? S_ONE : X_ONE;
+}
+
+/** Whether `mode` can join holders `s`. */
 function compatible(mode: GlobalMode, s: number): boolean {
   switch (mode) {
     case 'IX':
-      return (s & (S_MASK | X_HELD)) === 0 && (s & IX_MASK) !== IX_MASK;
+      return (s & (S_MASK | X_MASK)) === 0 && (s & IX_MASK) !== IX_MASK;
     case 'S':
-      return (s & (IX_MASK | X_HELD)) === 0 && (s & S_MASK) !== S_MASK;
+      return (s & (IX_MASK | X_MASK)) === 0 && (s & S_MASK) !== S_MASK;
     case 'X':
       return s === 0;
   }
 }
 
-function increment(mode: GlobalMode): number {
-  return mode === 'IX' ? IX_ONE : mode === 'S' ? S_ONE : X_HELD;
-}
-
-function waitIndex(mode: GlobalMode): number {
-  return mode === 'IX' ? GLOBAL_WAIT_IX : mode === 'S' ? GLOBAL_WAIT_S : GLOBAL_WAIT_X;
-}
-
-/** Waiters a new arrival in `mode` must let go first. */
-function conflictingWaiters(i32: Int32Array, base: number, mode: GlobalMode): number {
-  const ix = Atomics.load(i32, base + GLOBAL_WAIT_IX);
-  const s = Atomics.load(i32, base + GLOBAL_WAIT_S);
-  const x = Atomics.load(i32, base + GLOBAL_WAIT_X);
-  return mode === 'IX' ? s + x : mode === 'S' ? ix + x : ix + s + x;
+/** The waiters a new arrival in `mode` lets go first: all of other modes (X: all). */
+function conflicting(mode: GlobalMode): number {
+  return mode === 'IX' ? S_MASK | X_MASK : mode === 'S' ? IX_MASK | X_MASK : -1;
 }
 
 /** True when a thread holding IX should step aside: an S or X request is waiting. */
 export function exclusiveWaiting(v: SharedViews, base: number): boolean {
-  return (
-    Atomics.load(v.i32, base + GLOBAL_WAIT_S) !== 0 ||
-    Atomics.load(v.i32, base + GLOBAL_WAIT_X) !== 0
-  );
+  return (Atomics.load(v.i32, base + GLOBAL_WAITERS) & (S_MASK | X_MASK)) !== 0;
 }
 
 function tryAcquire(i32: Int32Array, index: number, mode: GlobalMode): boolean {
   const s = Atomics.load(i32, index);
   if (!compatible(mode, s)) return false;
-  return Atomics.compareExchange(i32, index, s, (s + increment(mode)) | 0) === s;
+  return Atomics.compareExchange(i32, index, s, (s + one(mode)) | 0) === s;
 }
 
 /** Acquires the global lock at `base` in `mode`. */
 export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeoutMs: number) {
   const i32 = v.i32;
   const index = base + GLOBAL_STATE;
-  if (conflictingWaiters(i32, base, mode) === 0 && tryAcquire(i32, index, mode)) {
+  const waiters = base + GLOBAL_WAITERS;
+  if ((Atomics.load(i32, waiters) & conflicting(mode)) === 0 && tryAcquire(i32, index, mode)) {
     Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
     return;
   }
   assertMayBlock();
   const start = performance.now();
   const deadline = start + timeoutMs;
-  const registered = base + waitIndex(mode);
-  Atomics.add(i32, registered, 1);
+  Atomics.add(i32, waiters, one(mode));
   try {
     for (;;) {
       const seq = Atomics.load(i32, base + GLOBAL_SEQ);
@@ -124,7 +115,7 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
       Atomics.wait(i32, base + GLOBAL_SEQ, seq, remaining);
     }
   } finally {
-    Atomics.sub(i32, registered, 1);
+    Atomics.sub(i32, waiters, one(mode));
     // Threads that deferred to us may be asleep with the lock free: let them look again.
     // (After a successful acquire they conflict with us anyway; the bump is harmless.)
     if (performance.now() >= deadline) wakeAll(i32, base);
@@ -134,14 +125,8 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
 /** Releases the global lock held by this thread in `mode`. */
 export function globalUnlock(v: SharedViews, base: number, mode: GlobalMode): void {
   const i32 = v.i32;
-  Atomics.sub(i32, base + GLOBAL_STATE, increment(mode));
-  if (
-    Atomics.load(i32, base + GLOBAL_WAIT_IX) !== 0 ||
-    Atomics.load(i32, base + GLOBAL_WAIT_S) !== 0 ||
-    Atomics.load(i32, base + GLOBAL_WAIT_X) !== 0
-  ) {
-    wakeAll(i32, base);
-  }
+  Atomics.sub(i32, base + GLOBAL_STATE, one(mode));
+  if (Atomics.load(i32, base + GLOBAL_WAITERS) !== 0) wakeAll(i32, base);
 }
 
 function wakeAll(i32: Int32Array, base: number): void {

@@ -35,15 +35,13 @@ export const HDR_SLOTS_BASE = 4;
 
 /**
  * Line 1: the global multi-granularity lock (see global-lock.ts). `STATE` counts
- * holders per mode; `SEQ` is the futex word waiters sleep on; the three waiter
- * counts let a new arrival defer to waiters of a conflicting mode.
+ * holders per mode, `WAITERS` counts waiters per mode (so that a new arrival can
+ * defer to waiters of a conflicting mode), `SEQ` is the futex word waiters sleep on.
  */
 export const HDR_GLOBAL_LOCK = 1 * WORDS_PER_LINE;
 export const GLOBAL_STATE = 0;
-export const GLOBAL_SEQ = 1;
-export const GLOBAL_WAIT_IX = 2;
-export const GLOBAL_WAIT_S = 3;
-export const GLOBAL_WAIT_X = 4;
+export const GLOBAL_WAITERS = 1;
+export const GLOBAL_SEQ = 2;
 export const GLOBAL_ACQUIRED = 5;
 export const GLOBAL_CONTENDED = 6;
 /** BigInt64 word pair (8-byte aligned): microseconds spent waiting for the global lock. */

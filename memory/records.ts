@@ -155,6 +155,9 @@ export function lockedVersion(v: SharedViews, slot: number): number {
 export function lockedAvailable(v: SharedViews, slot: number): number {
   return v.f64[(copy0(slot) + REC_AVAILABLE) >> 1] as number;
 }
+export function lockedLastUpdated(v: SharedViews, slot: number): number {
+  return v.f64[(copy0(slot) + REC_LAST_UPDATED) >> 1] as number;
+}
 export function lockedNameRev(v: SharedViews, slot: number): number {
   return v.i32[copy0(slot) + REC_NAME_REV] as number;
 }

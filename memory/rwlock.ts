@@ -99,7 +99,9 @@ export function writeLock(v: SharedViews, base: number, timeoutMs: number): void
   if (Atomics.compareExchange(i32, base + LOCK_STATE, 0, WRITE_LOCKED) !== 0) {
     writeContended(v, base, timeoutMs);
   }
-  Atomics.add(i32, base + LOCK_ACQUIRED, 1);
+  // Exclusive now: a plain increment cannot race with another (readers count with
+  // Atomics.add, but never while a writer holds the lock).
+  i32[base + LOCK_ACQUIRED] = ((i32[base + LOCK_ACQUIRED] as number) + 1) | 0;
 }
 
 /** Releases a write lock taken by this thread. */

@@ -93,3 +93,21 @@ export class IdempotencyCache<O> {
     }
   }
 }
+
+/** What makes two update payloads "the same" for a key. */
+export function updateFingerprint(r: {
+  productId: string;
+  delta: number;
+  expectedVersion?: number | undefined;
+}): string {
+  return `u\u0000${r.productId}\u0000${r.delta}\u0000${r.expectedVersion ?? ''}`;
+}
+
+/** The same for an order: its items, in order. */
+export function orderFingerprint(
+  items: readonly { productId: string; delta: number; expectedVersion?: number | undefined }[],
+): string {
+  let fp = 'o';
+  for (const i of items) fp += `\u0000${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}`;
+  return fp;
+}

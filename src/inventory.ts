@@ -54,7 +54,7 @@ import {
 import { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
 import { InventoryError } from './errors.js';
-import { IdempotencyCache } from './idempotency.js';
+import { IdempotencyCache, orderFingerprint, updateFingerprint } from './idempotency.js';
 import { MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
 import { notFound, orderOutcome, queueFull, rowError, stockOutcome } from './outcomes.js';
 import { type Batch, Router } from './router.js';
@@ -120,15 +120,6 @@ function closedError(): InventoryError {
   return new InventoryError('CLOSED', 'the inventory is closed');
 }
 
-function updateFingerprint(r: UpdateRequest): string {
-  return `u\u0000${r.productId}\u0000${r.delta}\u0000${r.expectedVersion ?? ''}`;
-}
-
-function orderFingerprint(items: readonly UpdateRequest[]): string {
-  let fp = 'o';
-  for (const i of items) fp += `\u0000${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}`;
-  return fp;
-}
 
 /** What is wrong with a product to create, naming the field; null if nothing. */
 function productProblem(p: unknown, field: string): string | null {
@@ -256,14 +247,49 @@ export class Inventory {
   // ---------------------------------------------------------------------------
 
   /** Applies one stock change. Resolves to its outcome; rejects only on misuse or failure. */
-  update(request: UpdateRequest): Promise<UpdateOutcome> {
-    if (this.closing) return Promise.reject(closedError());
+  async update(request: UpdateRequest): Promise<UpdateOutcome> {
+    if (this.closing) throw closedError();
+    if (typeof request === 'object' && request !== null && request.idempotencyKey !== undefined) {
+      return this.updateKeyed(request);
+    }
+    const bad = checkUpdate(request);
+    if (bad !== null) return bad;
+    const slot = this.catalog.slotOf(request.productId);
+    if (slot === undefined) return notFound(request.productId);
+    if (!this.router.hasRoom(1)) {
+      this.queueFullCount++;
+      return this.full;
+    }
+    // The hot path: write the row, await the batch, read the row back. An async
+    // function's own promise is the only allocation besides the outcome.
+    const b = this.router.claim(slot, 1);
+    const r = b.rows++;
+    this.writeUpdateRow(b, r, slot, request);
+    b.readers++;
+    try {
+      await b.done;
+      const outcome = stockOutcome(b.columns, r, request.productId);
+      if (outcome === null) throw this.failure(b, r);
+      return outcome;
+    } finally {
+      this.router.release(b);
+    }
+  }
+
+  private updateKeyed(request: UpdateRequest): Promise<UpdateOutcome> {
     const d = new Deferred<UpdateOutcome>();
     if (!this.admitUpdate(request, d, 0)) {
       this.queueFullCount++;
       return Promise.resolve(this.full);
     }
     return d.promise;
+  }
+
+  /** The error for a row that was not applied. */
+  private failure(b: Batch, r: number): InventoryError {
+    const error = rowError(b.columns.status[r] as number, b.ids[r] as string);
+    if (b.error !== null) error.cause = b.error;
+    return error;
   }
 
   /**
@@ -327,14 +353,18 @@ export class Inventory {
   private writeUpdate(slot: number, request: UpdateRequest, sink: Sink<never>, index: number) {
     const b = this.router.claim(slot, 1);
     const r = b.rows++;
+    this.writeUpdateRow(b, r, slot, request);
+    b.sinks[r] = sink as Sink<unknown>;
+    b.sinkIndex[r] = index;
+  }
+
+  private writeUpdateRow(b: Batch, r: number, slot: number, request: UpdateRequest): void {
     const c = b.columns;
     c.kind[r] = KIND_UPDATE;
     c.slot[r] = slot;
     c.generation[r] = this.catalog.generations[slot] as number;
     c.amount[r] = request.delta;
     c.expected[r] = request.expectedVersion ?? ANY_VERSION;
-    b.sinks[r] = sink as Sink<unknown>;
-    b.sinkIndex[r] = index;
     b.ids[r] = request.productId;
   }
 
@@ -664,7 +694,12 @@ export class Inventory {
     const c = b.columns;
     for (let r = 0; r < b.rows; ) {
       const kind = c.kind[r];
-      const sink = b.sinks[r] as Sink<unknown>;
+      const sink = b.sinks[r];
+      if (sink === undefined) {
+        // update() reads this row itself once the batch is done.
+        r++;
+        continue;
+      }
       const index = b.sinkIndex[r] as number;
       let outcome: unknown = null;
       if (kind === KIND_UPDATE) outcome = stockOutcome(c, r, b.ids[r] as string);

@@ -25,7 +25,7 @@ import {
   batchColumns,
   META_STARTED,
 } from '../memory/protocol.js';
-import type { Sink } from './sinks.js';
+import { Deferred, type Sink } from './sinks.js';
 
 /** A batch buffer and, beside it, what the caller's thread needs to answer each row. */
 export class Batch {
@@ -39,6 +39,16 @@ export class Batch {
   readonly ids: string[];
   /** Ids and names for create and set rows. */
   strings: string[] = [];
+  /**
+   * Calls that await `done` and then read their own row (update() does, to spare a
+   * promise and its resolve functions per call). The batch is reused only once the
+   * last of them has read its row.
+   */
+  readers = 0;
+  settled = false;
+  /** Why the task failed, if it did; rows still pending were not applied. */
+  error: unknown = null;
+  private doneDeferred: Deferred<void> | null = null;
 
   constructor(readonly capacity: number) {
     this.buffer = new SharedArrayBuffer(batchBytes(capacity));
@@ -48,6 +58,18 @@ export class Batch {
     this.ids = new Array<string>(capacity).fill('');
   }
 
+  /** Resolves when every row has its result (never rejects: see `error`). */
+  get done(): Promise<void> {
+    this.doneDeferred ??= new Deferred<void>();
+    return this.doneDeferred.promise;
+  }
+
+  markSettled(error: unknown): void {
+    this.settled = true;
+    this.error = error;
+    this.doneDeferred?.deliver(0, undefined);
+  }
+
   /** Makes the batch ready for reuse, dropping references to settled calls. */
   clear(): void {
     this.columns.status.fill(0, 0, this.rows);
@@ -55,6 +77,10 @@ export class Batch {
     this.sinks.fill(undefined, 0, this.rows);
     this.rows = 0;
     if (this.strings.length > 0) this.strings = [];
+    this.readers = 0;
+    this.settled = false;
+    this.error = null;
+    this.doneDeferred = null;
   }
 }
 
@@ -152,6 +178,16 @@ export class Router {
     );
   }
 
+  /** A reader of `batch` has read its row. */
+  release(batch: Batch): void {
+    if (--batch.readers === 0 && batch.settled) this.recycle(batch);
+  }
+
+  private recycle(batch: Batch): void {
+    batch.clear();
+    this.spare.push(batch);
+  }
+
   private finish(batch: Batch, error: unknown): void {
     this.tasksInFlight--;
     if (error === null) {
@@ -163,8 +199,8 @@ export class Router {
       }
       this.events.failed(batch, error);
     }
-    batch.clear();
-    this.spare.push(batch);
+    batch.markSettled(error);
+    if (batch.readers === 0) this.recycle(batch);
     if (this.roomWaiters.length > 0) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];
