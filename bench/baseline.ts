@@ -107,13 +107,26 @@ export class SingleThreadInventory {
     for (let i = 0; i < request.items.length; i++) {
       const item = request.items[i] as UpdateRequest;
       const row = this.rows.get(item.productId);
-      if (row === undefined) return { status: 'product_not_found', productId: item.productId, failedItem: i };
+      if (row === undefined)
+        return { status: 'product_not_found', productId: item.productId, failedItem: i };
       if (this.workUs > 0) spin(this.workUs);
       if (item.expectedVersion !== undefined && item.expectedVersion !== row.version) {
-        return { status: 'version_conflict', productId: item.productId, version: row.version, available: row.available, failedItem: i };
+        return {
+          status: 'version_conflict',
+          productId: item.productId,
+          version: row.version,
+          available: row.available,
+          failedItem: i,
+        };
       }
       if (row.available + item.delta < 0) {
-        return { status: 'insufficient_inventory', productId: item.productId, available: row.available, version: row.version, failedItem: i };
+        return {
+          status: 'insufficient_inventory',
+          productId: item.productId,
+          available: row.available,
+          version: row.version,
+          failedItem: i,
+        };
       }
       rows.push(row);
     }
@@ -165,11 +178,21 @@ export class SingleThreadInventory {
     if (row === undefined) return { status: 'product_not_found', productId: request.productId };
     if (this.workUs > 0) spin(this.workUs);
     if (request.expectedVersion !== undefined && request.expectedVersion !== row.version) {
-      return { status: 'version_conflict', productId: row.productId, version: row.version, available: row.available };
+      return {
+        status: 'version_conflict',
+        productId: row.productId,
+        version: row.version,
+        available: row.available,
+      };
     }
     const next = row.available + request.delta;
     if (next < 0) {
-      return { status: 'insufficient_inventory', productId: row.productId, available: row.available, version: row.version };
+      return {
+        status: 'insufficient_inventory',
+        productId: row.productId,
+        available: row.available,
+        version: row.version,
+      };
     }
     row.available = next;
     row.version++;

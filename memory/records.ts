@@ -54,7 +54,15 @@ export interface RecordFields {
 }
 
 export function emptyRecord(): RecordFields {
-  return { state: 0, generation: 0, version: 0, nameRev: 0, available: 0, lastUpdated: 0, price: 0 };
+  return {
+    state: 0,
+    generation: 0,
+    version: 0,
+    nameRev: 0,
+    available: 0,
+    lastUpdated: 0,
+    price: 0,
+  };
 }
 
 // Per-thread scratch for moving a Float64 through two Int32 halves.

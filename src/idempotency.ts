@@ -15,6 +15,7 @@
  */
 
 export interface IdempotencyEntry<O> {
+  readonly key: string;
   readonly fingerprint: string;
   readonly expiresAt: number;
   /** The outcome, once known. */
@@ -55,6 +56,7 @@ export class IdempotencyCache<O> {
   begin(key: string, fingerprint: string, pending: Promise<O>): IdempotencyEntry<O> {
     const now = this.now();
     const entry: IdempotencyEntry<O> = {
+      key,
       fingerprint,
       expiresAt: now + this.ttlMs,
       outcome: undefined,
@@ -68,7 +70,13 @@ export class IdempotencyCache<O> {
   /** Records a key whose outcome is already known (nothing was in flight). */
   remember(key: string, fingerprint: string, outcome: O): void {
     const now = this.now();
-    this.entries.set(key, { fingerprint, expiresAt: now + this.ttlMs, outcome, pending: undefined });
+    this.entries.set(key, {
+      key,
+      fingerprint,
+      expiresAt: now + this.ttlMs,
+      outcome,
+      pending: undefined,
+    });
     this.trim(now);
   }
 
@@ -78,8 +86,8 @@ export class IdempotencyCache<O> {
   }
 
   /** Forgets an in-flight key whose request was not attempted (queue full, engine closed). */
-  abandon(key: string, entry: IdempotencyEntry<O>): void {
-    if (this.entries.get(key) === entry) this.entries.delete(key);
+  abandon(entry: IdempotencyEntry<O>): void {
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
   }
 
   private trim(now: number): void {
@@ -108,6 +116,7 @@ export function orderFingerprint(
   items: readonly { productId: string; delta: number; expectedVersion?: number | undefined }[],
 ): string {
   let fp = 'o';
-  for (const i of items) fp += `\u0000${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}`;
+  for (const i of items)
+    fp += `\u0000${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}`;
   return fp;
 }

@@ -1,6 +1,7 @@
 /** lockstock's public API. */
-export { InventoryError } from './errors.js';
+
 export type { InventoryErrorCode } from './errors.js';
+export { InventoryError } from './errors.js';
 export { Inventory } from './inventory.js';
 export type {
   Applied,

@@ -54,11 +54,16 @@ import {
 import { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
 import { InventoryError } from './errors.js';
-import { IdempotencyCache, orderFingerprint, updateFingerprint } from './idempotency.js';
+import {
+  IdempotencyCache,
+  type IdempotencyEntry,
+  orderFingerprint,
+  updateFingerprint,
+} from './idempotency.js';
 import { MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
 import { notFound, orderOutcome, queueFull, rowError, stockOutcome } from './outcomes.js';
 import { type Batch, Router } from './router.js';
-import { Deferred, follow, KeyedSink, ManyCall, type Sink } from './sinks.js';
+import { Deferred, follow, ManyCall, openPromise, type Sink, takeResolve } from './sinks.js';
 import type {
   CreatedProduct,
   DeleteOptions,
@@ -100,6 +105,12 @@ const HOTTEST = 10;
 
 type Cached = UpdateOutcome | OrderOutcome;
 
+/** admit*() results: the queue had no room (nothing done) / the row was written. */
+const FULL = Symbol('full');
+const ADMITTED = Symbol('admitted');
+
+function ignore(): void {}
+
 /** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
@@ -119,7 +130,6 @@ function workerFile(): string {
 function closedError(): InventoryError {
   return new InventoryError('CLOSED', 'the inventory is closed');
 }
-
 
 /** What is wrong with a product to create, naming the field; null if nothing. */
 function productProblem(p: unknown, field: string): string | null {
@@ -207,9 +217,13 @@ export class Inventory {
       await inventory.warmUp();
     } catch (error) {
       await pool.destroy();
-      throw new InventoryError('WORKER_FAILED', `lockstock workers failed to start: ${String(error)}`, {
-        cause: error,
-      });
+      throw new InventoryError(
+        'WORKER_FAILED',
+        `lockstock workers failed to start: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     log.info(
       {
@@ -247,49 +261,15 @@ export class Inventory {
   // ---------------------------------------------------------------------------
 
   /** Applies one stock change. Resolves to its outcome; rejects only on misuse or failure. */
-  async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    if (this.closing) throw closedError();
-    if (typeof request === 'object' && request !== null && request.idempotencyKey !== undefined) {
-      return this.updateKeyed(request);
-    }
-    const bad = checkUpdate(request);
-    if (bad !== null) return bad;
-    const slot = this.catalog.slotOf(request.productId);
-    if (slot === undefined) return notFound(request.productId);
-    if (!this.router.hasRoom(1)) {
-      this.queueFullCount++;
-      return this.full;
-    }
-    // The hot path: write the row, await the batch, read the row back. An async
-    // function's own promise is the only allocation besides the outcome.
-    const b = this.router.claim(slot, 1);
-    const r = b.rows++;
-    this.writeUpdateRow(b, r, slot, request);
-    b.readers++;
-    try {
-      await b.done;
-      const outcome = stockOutcome(b.columns, r, request.productId);
-      if (outcome === null) throw this.failure(b, r);
-      return outcome;
-    } finally {
-      this.router.release(b);
-    }
-  }
-
-  private updateKeyed(request: UpdateRequest): Promise<UpdateOutcome> {
-    const d = new Deferred<UpdateOutcome>();
-    if (!this.admitUpdate(request, d, 0)) {
+  update(request: UpdateRequest): Promise<UpdateOutcome> {
+    if (this.closing) return Promise.reject(closedError());
+    const result = this.admitUpdate(request, null, 0);
+    if (result instanceof Promise) return result;
+    if (result === FULL) {
       this.queueFullCount++;
       return Promise.resolve(this.full);
     }
-    return d.promise;
-  }
-
-  /** The error for a row that was not applied. */
-  private failure(b: Batch, r: number): InventoryError {
-    const error = rowError(b.columns.status[r] as number, b.ids[r] as string);
-    if (b.error !== null) error.cause = b.error;
-    return error;
+    return Promise.resolve(result as UpdateOutcome);
   }
 
   /**
@@ -301,64 +281,56 @@ export class Inventory {
     if (this.closing) return Promise.reject(closedError());
     if (!Array.isArray(requests)) {
       return Promise.reject(
-        new InventoryError('INVALID_ARGUMENT', `updateMany takes an array, got ${describe(requests)}`),
+        new InventoryError(
+          'INVALID_ARGUMENT',
+          `updateMany takes an array, got ${describe(requests)}`,
+        ),
       );
     }
     const many = new ManyCall<UpdateOutcome>(requests.length);
-    this.feed(requests.length, (i) => this.admitUpdate(requests[i] as UpdateRequest, many, i));
+    this.feed(requests.length, (i) => {
+      const result = this.admitUpdate(requests[i] as UpdateRequest, many, i);
+      if (result === FULL) return false;
+      if (result instanceof Promise) follow(result, many, i);
+      else if (result !== ADMITTED) many.deliver(i, result as UpdateOutcome);
+      return true;
+    });
     return many.promise;
   }
 
   /**
-   * Validates an update and either answers it at once (invalid, unknown product, an
-   * idempotency replay) or writes its row. Returns false, having done nothing, when
-   * the queue has no room.
+   * Validates an update, then answers it at once (an outcome: invalid, unknown
+   * product, an idempotency hit), or shares a duplicate's promise, or writes its row.
+   * A written row answers `into` at `index`, or, without `into`, a new promise that
+   * is returned. FULL: the queue has no room and nothing was done.
    */
-  private admitUpdate(request: UpdateRequest, sink: Sink<UpdateOutcome>, index: number): boolean {
+  private admitUpdate(
+    request: UpdateRequest,
+    into: Sink<UpdateOutcome> | null,
+    index: number,
+  ): UpdateOutcome | Promise<UpdateOutcome> | typeof FULL | typeof ADMITTED {
     const bad = checkUpdate(request);
-    if (bad !== null) {
-      sink.deliver(index, bad);
-      return true;
-    }
+    if (bad !== null) return bad;
     const key = request.idempotencyKey;
-    if (key === undefined) {
-      const slot = this.catalog.slotOf(request.productId);
-      if (slot === undefined) {
-        sink.deliver(index, notFound(request.productId));
-        return true;
-      }
-      if (!this.router.hasRoom(1)) return false;
-      this.writeUpdate(slot, request, sink, index);
-      return true;
+    let fingerprint = '';
+    if (key !== undefined) {
+      const keyBad = keyProblem(key);
+      if (keyBad !== null) return invalid('idempotencyKey', keyBad);
+      fingerprint = updateFingerprint(request);
+      const hit = this.fromCache(key, fingerprint);
+      if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
-    const keyBad = keyProblem(key);
-    if (keyBad !== null) {
-      sink.deliver(index, invalid('idempotencyKey', keyBad));
-      return true;
-    }
-    const fingerprint = updateFingerprint(request);
-    if (this.fromCache(key, fingerprint, sink as Sink<Cached>, index)) return true;
     const slot = this.catalog.slotOf(request.productId);
     if (slot === undefined) {
       const outcome = notFound(request.productId);
-      this.idem.remember(key, fingerprint, outcome);
-      sink.deliver(index, outcome);
-      return true;
+      if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+      return outcome;
     }
-    if (!this.router.hasRoom(1)) return false;
-    this.writeUpdate(slot, request, new KeyedSink(this.idem, key, fingerprint, sink, index), 0);
-    return true;
-  }
-
-  private writeUpdate(slot: number, request: UpdateRequest, sink: Sink<never>, index: number) {
+    if (!this.router.hasRoom(1)) return FULL;
+    // The hot path: the row, plus one promise whose resolve function goes beside it;
+    // settle() decodes a whole batch in one pass and resolves each row's promise.
     const b = this.router.claim(slot, 1);
     const r = b.rows++;
-    this.writeUpdateRow(b, r, slot, request);
-    b.sinks[r] = sink as Sink<unknown>;
-    b.sinkIndex[r] = index;
-  }
-
-  private writeUpdateRow(b: Batch, r: number, slot: number, request: UpdateRequest): void {
     const c = b.columns;
     c.kind[r] = KIND_UPDATE;
     c.slot[r] = slot;
@@ -366,20 +338,49 @@ export class Inventory {
     c.amount[r] = request.delta;
     c.expected[r] = request.expectedVersion ?? ANY_VERSION;
     b.ids[r] = request.productId;
+    return this.answerRow(b, r, into, index, key, fingerprint);
   }
 
-  /** Answers a keyed request from the idempotency cache; false if the key is new. */
-  private fromCache(key: string, fingerprint: string, sink: Sink<Cached>, index: number): boolean {
+  /**
+   * Says where row `r`'s outcome goes: to `into` at `index`, or to a new promise that
+   * is returned; with a key, also to the idempotency cache and to the duplicates that
+   * arrive while the row is in flight.
+   */
+  private answerRow<O>(
+    b: Batch,
+    r: number,
+    into: Sink<O> | null,
+    index: number,
+    key: string | undefined,
+    fingerprint: string,
+  ): Promise<O> | typeof ADMITTED {
+    let promise: Promise<O> | null = null;
+    if (into === null || key !== undefined) {
+      promise = openPromise<O>();
+      b.resolvers[r] = takeResolve<O>();
+    }
+    if (into !== null) {
+      b.sinks[r] = into as Sink<unknown>;
+      b.sinkIndex[r] = index;
+    }
+    if (key !== undefined) {
+      const shared = promise as Promise<O>;
+      b.keyed[r] = this.idem.begin(key, fingerprint, shared as Promise<Cached>);
+      // With a sink, nobody need listen on the shared promise: never leave it unhandled.
+      if (into !== null) shared.catch(ignore);
+    }
+    return into === null ? (promise as Promise<O>) : ADMITTED;
+  }
+
+  /** A keyed request's answer from the cache: the outcome, a promise to share, or undefined. */
+  private fromCache(key: string, fingerprint: string): Cached | Promise<Cached> | undefined {
     const entry = this.idem.get(key);
-    if (entry === undefined) return false;
+    if (entry === undefined) return undefined;
     if (entry.fingerprint !== fingerprint) {
-      sink.deliver(index, { status: 'idempotency_key_reused', idempotencyKey: key });
-      return true;
+      return { status: 'idempotency_key_reused', idempotencyKey: key };
     }
     this.idem.replays++;
-    if (entry.outcome !== undefined) sink.deliver(index, entry.outcome);
-    else if (entry.pending !== undefined) follow(entry.pending, sink, index);
-    return true;
+    return entry.outcome ?? entry.pending;
   }
 
   /**
@@ -405,24 +406,25 @@ export class Inventory {
   /** Applies every item or none. Locks are taken in ascending slot order. */
   order(request: OrderRequest): Promise<OrderOutcome> {
     if (this.closing) return Promise.reject(closedError());
-    const d = new Deferred<OrderOutcome>();
-    if (!this.admitOrder(request, d)) {
+    const result = this.admitOrder(request);
+    if (result instanceof Promise) return result;
+    if (result === FULL) {
       this.queueFullCount++;
       return Promise.resolve(this.full);
     }
-    return d.promise;
+    return Promise.resolve(result);
   }
 
-  private admitOrder(request: OrderRequest, sink: Sink<OrderOutcome>): boolean {
+  private admitOrder(request: OrderRequest): OrderOutcome | Promise<OrderOutcome> | typeof FULL {
     const bad = this.checkOrder(request);
-    if (bad !== null) {
-      sink.deliver(0, bad);
-      return true;
-    }
+    if (bad !== null) return bad;
     const items = request.items;
     const key = request.idempotencyKey;
     const fingerprint = key === undefined ? '' : orderFingerprint(items);
-    if (key !== undefined && this.fromCache(key, fingerprint, sink as Sink<Cached>, 0)) return true;
+    if (key !== undefined) {
+      const hit = this.fromCache(key, fingerprint);
+      if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
+    }
     let lowest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as UpdateRequest;
@@ -430,13 +432,11 @@ export class Inventory {
       if (slot === undefined) {
         const outcome: OrderOutcome = { ...notFound(item.productId), failedItem: i };
         if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
-        sink.deliver(0, outcome);
-        return true;
+        return outcome;
       }
       if (slot < lowest) lowest = slot;
     }
-    if (!this.router.hasRoom(items.length + 1)) return false;
-    const target = key === undefined ? sink : new KeyedSink(this.idem, key, fingerprint, sink, 0);
+    if (!this.router.hasRoom(items.length + 1)) return FULL;
     const b = this.router.claim(lowest, items.length + 1);
     const h = b.rows;
     b.rows += items.length + 1;
@@ -444,7 +444,6 @@ export class Inventory {
     c.kind[h] = KIND_ORDER;
     c.aux[h] = items.length;
     c.slot[h] = lowest;
-    b.sinks[h] = target as Sink<unknown>;
     b.ids[h] = '';
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as UpdateRequest;
@@ -457,7 +456,7 @@ export class Inventory {
       c.expected[r] = item.expectedVersion ?? ANY_VERSION;
       b.ids[r] = item.productId;
     }
-    return true;
+    return this.answerRow<OrderOutcome>(b, h, null, 0, key, fingerprint) as Promise<OrderOutcome>;
   }
 
   private checkOrder(request: OrderRequest) {
@@ -533,7 +532,10 @@ export class Inventory {
       );
     }
     if (options.after !== undefined && typeof options.after !== 'string') {
-      throw new InventoryError('INVALID_ARGUMENT', `list after must be a product id, got ${describe(options.after)}`);
+      throw new InventoryError(
+        'INVALID_ARGUMENT',
+        `list after must be a product id, got ${describe(options.after)}`,
+      );
     }
     const ids = this.catalog.sortedIds();
     const start = options.after === undefined ? 0 : this.catalog.indexAfter(options.after);
@@ -612,14 +614,20 @@ export class Inventory {
 
   private checkNewProducts(products: readonly ProductInput[]): void {
     if (!Array.isArray(products)) {
-      throw new InventoryError('INVALID_ARGUMENT', `createProducts takes an array, got ${describe(products)}`);
+      throw new InventoryError(
+        'INVALID_ARGUMENT',
+        `createProducts takes an array, got ${describe(products)}`,
+      );
     }
     const seen = new Set<string>();
     products.forEach((p, i) => {
       const problem = productProblem(p, `products[${i}]`);
       if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', problem);
       if (seen.has(p.productId) || this.catalog.has(p.productId)) {
-        throw new InventoryError('PRODUCT_EXISTS', `product ${JSON.stringify(p.productId)} already exists`);
+        throw new InventoryError(
+          'PRODUCT_EXISTS',
+          `product ${JSON.stringify(p.productId)} already exists`,
+        );
       }
       seen.add(p.productId);
     });
@@ -650,7 +658,8 @@ export class Inventory {
     c.slot[r] = slot;
     c.generation[r] = this.catalog.generations[slot] as number;
     c.expected[r] = request.expectedVersion ?? ANY_VERSION;
-    c.aux[r] = (request.price !== undefined ? SET_PRICE : 0) | (request.name !== undefined ? SET_NAME : 0);
+    c.aux[r] =
+      (request.price !== undefined ? SET_PRICE : 0) | (request.name !== undefined ? SET_NAME : 0);
     c.price[r] = request.price ?? 0;
     c.str[r] = b.strings.length;
     b.strings.push(request.name ?? '');
@@ -664,7 +673,8 @@ export class Inventory {
     if (this.closing) return Promise.reject(closedError());
     const problem = idProblem(productId);
     if (problem !== null) return Promise.resolve(invalid('productId', problem));
-    const optionsProblem = objectProblem(options) ?? expectedVersionProblem(options.expectedVersion);
+    const optionsProblem =
+      objectProblem(options) ?? expectedVersionProblem(options.expectedVersion);
     if (optionsProblem !== null) return Promise.resolve(invalid('expectedVersion', optionsProblem));
     const slot = this.catalog.slotOf(productId);
     if (slot === undefined) return Promise.resolve(notFound(productId));
@@ -689,34 +699,48 @@ export class Inventory {
   // Results
   // ---------------------------------------------------------------------------
 
-  /** Answers every row of a completed (or failed) batch. */
+  /** Answers every row of a completed (or failed) batch, in one pass. */
   private settle(b: Batch, error: unknown): void {
     const c = b.columns;
     for (let r = 0; r < b.rows; ) {
       const kind = c.kind[r];
-      const sink = b.sinks[r];
-      if (sink === undefined) {
-        // update() reads this row itself once the batch is done.
-        r++;
-        continue;
-      }
-      const index = b.sinkIndex[r] as number;
-      let outcome: unknown = null;
+      let outcome: unknown;
       if (kind === KIND_UPDATE) outcome = stockOutcome(c, r, b.ids[r] as string);
       else if (kind === KIND_ORDER) outcome = orderOutcome(c, r, b.ids);
       else if (kind === KIND_CREATE) outcome = this.created(b, r);
       else if (kind === KIND_SET) outcome = this.setOutcome(b, r);
-      else if (kind === KIND_DELETE) outcome = this.deleted(b, r);
-      if (outcome !== null) sink.deliver(index, outcome);
-      else {
-        const failure = rowError(c.status[r] as number, b.ids[r] as string);
-        if (error !== null) failure.cause = error;
-        sink.fail(index, failure);
-        if (kind === KIND_CREATE) this.catalog.release(c.slot[r] as number);
-      }
+      else outcome = this.deleted(b, r);
+      if (outcome !== null) this.answer(b, r, outcome);
+      else this.fail(b, r, kind as number, this.failure(b, r, error));
       r += kind === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
     }
     this.checkIdle();
+  }
+
+  private answer(b: Batch, r: number, outcome: unknown): void {
+    const entry = b.keyed[r];
+    if (entry !== undefined)
+      this.idem.complete(entry as IdempotencyEntry<Cached>, outcome as Cached);
+    const resolve = b.resolvers[r];
+    if (resolve !== undefined) resolve(outcome as never);
+    b.sinks[r]?.deliver(b.sinkIndex[r] as number, outcome);
+  }
+
+  /** Row `r` was not applied: nothing is cached under its key, so a retry can apply. */
+  private fail(b: Batch, r: number, kind: number, error: InventoryError): void {
+    const entry = b.keyed[r];
+    if (entry !== undefined) this.idem.abandon(entry as IdempotencyEntry<Cached>);
+    const resolve = b.resolvers[r];
+    if (resolve !== undefined) resolve(Promise.reject(error) as never);
+    b.sinks[r]?.fail(b.sinkIndex[r] as number, error);
+    if (kind === KIND_CREATE) this.catalog.release(b.columns.slot[r] as number);
+  }
+
+  /** The error for a row that was not applied. */
+  private failure(b: Batch, r: number, cause: unknown): InventoryError {
+    const error = rowError(b.columns.status[r] as number, b.ids[r] as string);
+    if (cause !== null) error.cause = cause;
+    return error;
   }
 
   private created(b: Batch, r: number): CreatedProduct | null {
@@ -742,7 +766,9 @@ export class Inventory {
     const slot = c.slot[r] as number;
     const generation = c.generation[r] as number;
     const named = ((c.aux[r] as number) & SET_NAME) !== 0;
-    const name = named ? (b.strings[c.str[r] as number] as string) : this.currentName(slot, generation);
+    const name = named
+      ? (b.strings[c.str[r] as number] as string)
+      : this.currentName(slot, generation);
     return {
       status: 'applied',
       product: {
@@ -760,7 +786,8 @@ export class Inventory {
   private deleted(b: Batch, r: number): DeleteOutcome | null {
     const c = b.columns;
     const productId = b.ids[r] as string;
-    if (c.status[r] !== STATUS_APPLIED) return stockOutcome(c, r, productId) as DeleteOutcome | null;
+    if (c.status[r] !== STATUS_APPLIED)
+      return stockOutcome(c, r, productId) as DeleteOutcome | null;
     const slot = c.slot[r] as number;
     this.retire(slot);
     this.catalog.release(slot);
@@ -928,7 +955,10 @@ function loadInitial(v: SharedViews, catalog: Catalog, products: readonly Produc
     const problem = productProblem(p, `products[${i}]`);
     if (problem !== null) throw new InventoryError('INVALID_OPTION', `option ${problem}`);
     if (seen.has(p.productId)) {
-      throw new InventoryError('INVALID_OPTION', `option products[${i}].productId repeats ${JSON.stringify(p.productId)}`);
+      throw new InventoryError(
+        'INVALID_OPTION',
+        `option products[${i}].productId repeats ${JSON.stringify(p.productId)}`,
+      );
     }
     seen.add(p.productId);
     const slot = catalog.assign(p.productId);
@@ -966,4 +996,3 @@ function checkSet(request: SetProductRequest) {
   }
   return null;
 }
-

@@ -1,8 +1,8 @@
 /** Resolves Inventory.open's options against the environment and the defaults. */
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { MAX_CAPACITY } from '../memory/layout.js';
 import { MAX_HOLDERS } from '../memory/global-lock.js';
+import { MAX_CAPACITY } from '../memory/layout.js';
 import { InventoryError } from './errors.js';
 import type { InventoryOptions, LockMode, LoggerOptions, LogLevel, ProductInput } from './types.js';
 
@@ -11,12 +11,20 @@ export const DEFAULT_CAPACITY = 65_536;
 export const DEFAULT_TTL_MS = 120_000;
 export const DEFAULT_MAX_KEYS = 1_000_000;
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_BATCH = 4096;
+export const DEFAULT_MAX_BATCH = Number(process.env.LS_MB ?? 1024);
 /** An order's items must fit one batch. */
 export const MAX_ORDER_ITEMS = 1024;
 const MAX_WORKERS = Math.min(256, MAX_HOLDERS);
 const MAX_SIMULATE_US = 1_000_000;
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 /** The environment variables lockstock reads; options passed to open win over them. */
 export const ENV = {
@@ -156,7 +164,7 @@ export function resolveOptions(
       holdUs: number('simulate.holdUs', simulate.holdUs ?? 0, 0, MAX_SIMULATE_US),
     },
     lockTimeoutMs: integer('lockTimeoutMs', o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, 1, 2 ** 31),
-    maxBatch: integer('maxBatch', o.maxBatch ?? DEFAULT_MAX_BATCH, MAX_ORDER_ITEMS + 1, 1 << 20),
+    maxBatch: integer('maxBatch', o.maxBatch ?? DEFAULT_MAX_BATCH, 1, 1 << 20),
   };
 }
 

@@ -95,7 +95,11 @@ export function stockOutcome(
 }
 
 /** The outcome of the order whose header row is `h`; null if the order failed. */
-export function orderOutcome(c: BatchColumns, h: number, ids: readonly string[]): OrderOutcome | null {
+export function orderOutcome(
+  c: BatchColumns,
+  h: number,
+  ids: readonly string[],
+): OrderOutcome | null {
   const count = c.aux[h] as number;
   if (c.status[h] === STATUS_APPLIED) {
     const items: Omit<Applied, 'status'>[] = new Array(count);

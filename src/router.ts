@@ -25,7 +25,9 @@ import {
   batchColumns,
   META_STARTED,
 } from '../memory/protocol.js';
-import { Deferred, type Sink } from './sinks.js';
+import type { IdempotencyEntry } from './idempotency.js';
+import { MAX_ORDER_ITEMS } from './options.js';
+import type { Sink } from './sinks.js';
 
 /** A batch buffer and, beside it, what the caller's thread needs to answer each row. */
 export class Batch {
@@ -35,39 +37,23 @@ export class Batch {
   /** Per row: where its outcome goes (order item rows have none), and at which index. */
   readonly sinks: (Sink<unknown> | undefined)[];
   readonly sinkIndex: Int32Array;
+  /** Per row: the resolve function of the update() call that wrote it, if one did. */
+  readonly resolvers: (((value: never) => void) | undefined)[];
+  /** Per row: the idempotency entry its outcome completes, for keyed requests. */
+  readonly keyed: (IdempotencyEntry<unknown> | undefined)[];
   /** Per row: the product id the row names. */
   readonly ids: string[];
   /** Ids and names for create and set rows. */
   strings: string[] = [];
-  /**
-   * Calls that await `done` and then read their own row (update() does, to spare a
-   * promise and its resolve functions per call). The batch is reused only once the
-   * last of them has read its row.
-   */
-  readers = 0;
-  settled = false;
-  /** Why the task failed, if it did; rows still pending were not applied. */
-  error: unknown = null;
-  private doneDeferred: Deferred<void> | null = null;
 
   constructor(readonly capacity: number) {
     this.buffer = new SharedArrayBuffer(batchBytes(capacity));
     this.columns = batchColumns(this.buffer, capacity);
     this.sinks = new Array<Sink<unknown> | undefined>(capacity).fill(undefined);
     this.sinkIndex = new Int32Array(capacity);
+    this.resolvers = new Array<((value: never) => void) | undefined>(capacity).fill(undefined);
+    this.keyed = new Array<IdempotencyEntry<unknown> | undefined>(capacity).fill(undefined);
     this.ids = new Array<string>(capacity).fill('');
-  }
-
-  /** Resolves when every row has its result (never rejects: see `error`). */
-  get done(): Promise<void> {
-    this.doneDeferred ??= new Deferred<void>();
-    return this.doneDeferred.promise;
-  }
-
-  markSettled(error: unknown): void {
-    this.settled = true;
-    this.error = error;
-    this.doneDeferred?.deliver(0, undefined);
   }
 
   /** Makes the batch ready for reuse, dropping references to settled calls. */
@@ -75,12 +61,10 @@ export class Batch {
     this.columns.status.fill(0, 0, this.rows);
     this.columns.meta.fill(0);
     this.sinks.fill(undefined, 0, this.rows);
+    this.resolvers.fill(undefined, 0, this.rows);
+    this.keyed.fill(undefined, 0, this.rows);
     this.rows = 0;
     if (this.strings.length > 0) this.strings = [];
-    this.readers = 0;
-    this.settled = false;
-    this.error = null;
-    this.doneDeferred = null;
   }
 }
 
@@ -110,7 +94,12 @@ export class Router {
     private readonly events: RouterEvents,
   ) {
     this.staging = new Array<Batch | null>(parts).fill(null);
+    // Room for the largest order even when maxBatch is smaller.
+    this.capacity = Math.max(maxBatch, MAX_ORDER_ITEMS + 1);
   }
+
+  /** Rows a batch buffer holds. */
+  private readonly capacity: number;
 
   /** Rows written and not yet taken by a worker. */
   queued(): number {
@@ -133,12 +122,14 @@ export class Router {
   claim(slot: number, rows: number): Batch {
     const part = slot % this.parts;
     let batch = this.staging[part] ?? null;
-    if (batch !== null && batch.rows + rows > batch.capacity) {
+    // A full batch goes now, without waiting for the end of the tick: a worker starts
+    // on it while this thread is still writing the rest of the tick's rows.
+    if (batch !== null && batch.rows + rows > this.maxBatch) {
       this.dispatch(part);
       batch = null;
     }
     if (batch === null) {
-      batch = this.spare.pop() ?? new Batch(this.maxBatch);
+      batch = this.spare.pop() ?? new Batch(this.capacity);
       this.staging[part] = batch;
     }
     this.staged += rows;
@@ -178,16 +169,6 @@ export class Router {
     );
   }
 
-  /** A reader of `batch` has read its row. */
-  release(batch: Batch): void {
-    if (--batch.readers === 0 && batch.settled) this.recycle(batch);
-  }
-
-  private recycle(batch: Batch): void {
-    batch.clear();
-    this.spare.push(batch);
-  }
-
   private finish(batch: Batch, error: unknown): void {
     this.tasksInFlight--;
     if (error === null) {
@@ -199,8 +180,8 @@ export class Router {
       }
       this.events.failed(batch, error);
     }
-    batch.markSettled(error);
-    if (batch.readers === 0) this.recycle(batch);
+    batch.clear();
+    this.spare.push(batch);
     if (this.roomWaiters.length > 0) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];

@@ -1,8 +1,29 @@
 /**
  * Where a row's outcome goes when its batch comes back: the promise of the call that
- * wrote it, one slot of an updateMany, or an idempotency entry and its duplicates.
+ * wrote it, or one slot of a bulk call.
  */
-import type { IdempotencyCache, IdempotencyEntry } from './idempotency.js';
+
+/**
+ * `new Promise(capture)` hands the promise's resolve function back through
+ * `lastResolve` instead of a closure allocated per call: on the per-update path the
+ * promise and its resolve function are then the only allocations.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the slot holds any promise's resolve until taken.
+let lastResolve: (value: any) => void = () => {};
+// biome-ignore lint/suspicious/noExplicitAny: as above.
+function capture(resolve: (value: any) => void): void {
+  lastResolve = resolve;
+}
+
+/** A new promise; call takeResolve() at once for its resolve function. */
+export function openPromise<T>(): Promise<T> {
+  return new Promise<T>(capture);
+}
+
+/** The resolve function of the promise openPromise() just made. */
+export function takeResolve<T>(): (value: T | PromiseLike<T>) => void {
+  return lastResolve;
+}
 
 export interface Sink<O> {
   deliver(index: number, outcome: O): void;
@@ -72,48 +93,6 @@ export class ManyCall<O> implements Sink<O> {
       }
       this.deferred.fail(0, this.error);
     }
-  }
-}
-
-/**
- * The sink of a request that carries an idempotency key: records the outcome under
- * the key, settles the promise that duplicates in flight share, and forwards to the
- * caller's own sink.
- */
-export class KeyedSink<O> implements Sink<O> {
-  private readonly shared = new Deferred<O>();
-  private readonly entry: IdempotencyEntry<O>;
-
-  constructor(
-    private readonly cache: IdempotencyCache<O>,
-    private readonly key: string,
-    fingerprint: string,
-    private readonly forward: Sink<O> | null,
-    private readonly forwardIndex: number,
-  ) {
-    this.entry = cache.begin(key, fingerprint, this.shared.promise);
-  }
-
-  get promise(): Promise<O> {
-    return this.shared.promise;
-  }
-
-  deliver(_index: number, outcome: O): void {
-    this.cache.complete(this.entry, outcome);
-    this.shared.deliver(0, outcome);
-    this.forward?.deliver(this.forwardIndex, outcome);
-  }
-
-  fail(_index: number, error: unknown): void {
-    // Not applied: forget the key so that a retry can apply.
-    this.cache.abandon(this.key, this.entry);
-    if (this.forward !== null) {
-      // The shared promise has no handler unless a duplicate took it: don't leave it
-      // rejected and unhandled.
-      this.shared.promise.catch(() => {});
-      this.forward.fail(this.forwardIndex, error);
-    }
-    this.shared.fail(0, error);
   }
 }
 

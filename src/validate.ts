@@ -31,7 +31,9 @@ export function idProblem(id: unknown): string | null {
 
 export function nameProblem(name: unknown): string | null {
   if (typeof name !== 'string') return `must be a string, got ${describe(name)}`;
-  return fitsBytes(name, NAME_MAX_BYTES) ? null : `must be at most ${NAME_MAX_BYTES} bytes of UTF-8`;
+  return fitsBytes(name, NAME_MAX_BYTES)
+    ? null
+    : `must be at most ${NAME_MAX_BYTES} bytes of UTF-8`;
 }
 
 export function deltaProblem(delta: unknown): string | null {

@@ -15,7 +15,12 @@
  * threads can ever wait on each other in a cycle.
  */
 import type { Logger } from 'pino';
-import { exclusiveWaiting, type GlobalMode, globalLock, globalUnlock } from '../memory/global-lock.js';
+import {
+  exclusiveWaiting,
+  type GlobalMode,
+  globalLock,
+  globalUnlock,
+} from '../memory/global-lock.js';
 import {
   HDR_GLOBAL_LOCK,
   HDR_OFFSET,
@@ -41,8 +46,8 @@ import {
   KIND_SET,
   KIND_UPDATE,
   type ListResult,
-  META_STARTED,
   type ListTask,
+  META_STARTED,
   SET_NAME,
   SET_PRICE,
   STATUS_APPLIED,
@@ -80,7 +85,6 @@ export interface ApplierSettings {
   readonly simulate: (() => void) | null;
   /** Debug logger for the per-lock lines, or null when debug is off. */
   readonly debug: Logger | null;
-  readonly workerId: number;
 }
 
 const MAX_STOCK = Number.MAX_SAFE_INTEGER;
@@ -110,7 +114,7 @@ export class Applier {
 
   constructor(
     private readonly v: SharedViews,
-    private readonly settings: ApplierSettings,
+    settings: ApplierSettings,
   ) {
     this.fine = settings.lockMode === 'fine';
     this.timeoutMs = settings.lockTimeoutMs;
@@ -250,7 +254,7 @@ export class Applier {
       this.clockAge = 0;
     }
     const last = lockedLastUpdated(this.v, slot);
-    return this.clock > last ? this.clock : last;
+    return Math.max(this.clock, last);
   }
 
   /** Takes `count` consecutive change offsets; returns the first. */

@@ -29,7 +29,6 @@ const applier = new Applier(attachBuffer(settings.buffer), {
   lockTimeoutMs: settings.lockTimeoutMs,
   simulate: simulation(settings.workUs, settings.holdUs),
   debug: debugLogger(settings),
-  workerId: threadId,
 });
 
 export default function run(task: BatchTask | ListTask): number | ListResult {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DATA, FIXTURE_WORDS } from '../fixtures/lock-worker.js';
+import { thread } from '../helpers.js';
+
+describe('global lock with intention modes', () => {
+  it('IX holders and S holders never coexist, and both make progress', async () => {
+    const buffer = new SharedArrayBuffer(FIXTURE_WORDS * 4);
+    const jobs = [
+      thread(buffer, {
+        role: 'global',
+        mode: 'IX',
+        iterations: 20_000,
+        holdUs: 2,
+        timeoutMs: 30_000,
+      }),
+      thread(buffer, {
+        role: 'global',
+        mode: 'IX',
+        iterations: 20_000,
+        holdUs: 2,
+        timeoutMs: 30_000,
+      }),
+      thread(buffer, {
+        role: 'global',
+        mode: 'S',
+        iterations: 2_000,
+        holdUs: 20,
+        timeoutMs: 30_000,
+      }),
+      thread(buffer, {
+        role: 'global',
+        mode: 'S',
+        iterations: 2_000,
+        holdUs: 20,
+        timeoutMs: 30_000,
+      }),
+    ];
+    const reports = await Promise.all(jobs.map((j) => j.report));
+    for (const r of reports) {
+      expect(r.error).toBeNull();
+      expect(r.torn).toBe(0);
+    }
+    expect(reports.map((r) => r.done)).toEqual([20_000, 20_000, 2_000, 2_000]);
+  });
+
+  it('X is exclusive: plain increments under it are never lost', async () => {
+    const buffer = new SharedArrayBuffer(FIXTURE_WORDS * 4);
+    const jobs = Array.from({ length: 3 }, () =>
+      thread(buffer, {
+        role: 'global',
+        mode: 'X',
+        iterations: 50_000,
+        holdUs: 0,
+        timeoutMs: 30_000,
+      }),
+    );
+    const reports = await Promise.all(jobs.map((j) => j.report));
+    for (const r of reports) expect(r.error).toBeNull();
+    expect(new Int32Array(buffer)[DATA]).toBe(150_000);
+  });
+});
