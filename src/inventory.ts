@@ -738,7 +738,12 @@ export class Inventory {
 
   /** The error for a row that was not applied. */
   private failure(b: Batch, r: number, cause: unknown): InventoryError {
-    const error = rowError(b.columns.status[r] as number, b.ids[r] as string);
+    const c = b.columns;
+    const subject =
+      c.kind[r] === KIND_ORDER
+        ? `the order of ${b.ids.slice(r + 1, r + 1 + (c.aux[r] as number)).join(', ')}`
+        : `product ${JSON.stringify(b.ids[r])}`;
+    const error = rowError(c.status[r] as number, subject);
     if (cause !== null) error.cause = cause;
     return error;
   }

@@ -30,21 +30,24 @@ export function queueFull(queueSize: number): QueueFull {
   return Object.freeze({ status: 'queue_full', queueSize, retryable: true } as const);
 }
 
-/** A row that was not applied and has no business outcome: the call fails. */
-export function rowError(status: number, productId: string): InventoryError {
+/**
+ * A row that was not applied and has no business outcome: the call fails.
+ * `subject` names what the row was about ("product \"SKU-1\"", "the order of …").
+ */
+export function rowError(status: number, subject: string): InventoryError {
   if (status === STATUS_LOCK_TIMEOUT) {
     return new InventoryError(
       'LOCK_TIMEOUT',
-      `a lock for product ${JSON.stringify(productId)} was not acquired within lockTimeoutMs; nothing was applied`,
+      `a lock for ${subject} was not acquired within lockTimeoutMs; nothing was applied`,
     );
   }
   if (status === STATUS_PENDING) {
     return new InventoryError(
       'WORKER_FAILED',
-      `the worker applying product ${JSON.stringify(productId)} failed before reaching it; nothing was applied`,
+      `the worker applying ${subject} failed before reaching it; nothing was applied`,
     );
   }
-  return new InventoryError('WORKER_FAILED', `unexpected row status ${status}`);
+  return new InventoryError('WORKER_FAILED', `unexpected row status ${status} for ${subject}`);
 }
 
 type StockOutcome =
