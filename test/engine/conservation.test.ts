@@ -22,7 +22,10 @@ describe('conservation under concurrency', () => {
     for (let round = 0; round < 20; round++) {
       const wave: UpdateRequest[] = [];
       for (let i = 0; i < 2_000; i++) {
-        const p = next() < 0.7 ? hot[Math.floor(next() * hot.length)] : cold[Math.floor(next() * cold.length)];
+        const p =
+          next() < 0.7
+            ? hot[Math.floor(next() * hot.length)]
+            : cold[Math.floor(next() * cold.length)];
         const delta = next() < 0.8 ? -(1 + Math.floor(next() * 3)) : 1 + Math.floor(next() * 2);
         wave.push({ productId: (p as { productId: string }).productId, delta });
       }
@@ -54,7 +57,9 @@ describe('conservation under concurrency', () => {
       applied.set(r.productId, (applied.get(r.productId) ?? 0) + r.delta);
     });
     for (const p of products) {
-      expect(inv.get(p.productId)?.available, p.productId).toBe(p.available + (applied.get(p.productId) ?? 0));
+      expect(inv.get(p.productId)?.available, p.productId).toBe(
+        p.available + (applied.get(p.productId) ?? 0),
+      );
     }
   });
 

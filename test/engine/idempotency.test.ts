@@ -44,7 +44,10 @@ describe('idempotency keys', () => {
       { productId: 'SKU-002', delta: -2, idempotencyKey: 'k1' },
       { productId: 'SKU-001', delta: -2, expectedVersion: 2, idempotencyKey: 'k1' },
     ]) {
-      expect(await inv.update(other)).toEqual({ status: 'idempotency_key_reused', idempotencyKey: 'k1' });
+      expect(await inv.update(other)).toEqual({
+        status: 'idempotency_key_reused',
+        idempotencyKey: 'k1',
+      });
     }
     // An order is another payload too.
     expect(
@@ -62,7 +65,10 @@ describe('idempotency keys', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const laterTick = Array.from({ length: 10 }, () => inv.update({ ...request }));
     const viaMany = inv.updateMany([request, request, { ...request, delta: -5 }]);
-    const outcomes = [...(await Promise.all([...sameTick, ...laterTick])), ...(await viaMany).slice(0, 2)];
+    const outcomes = [
+      ...(await Promise.all([...sameTick, ...laterTick])),
+      ...(await viaMany).slice(0, 2),
+    ];
     expect(new Set(outcomes.map((o) => JSON.stringify(o))).size).toBe(1);
     expect(outcomes[0]?.status).toBe('applied');
     expect((await viaMany)[2]?.status).toBe('idempotency_key_reused');
@@ -79,7 +85,9 @@ describe('idempotency keys', () => {
     vi.setSystemTime(Date.now() + 2);
     const later = await inv.update(request);
     expect(later.status).toBe('applied');
-    expect(later.status === 'applied' && first.status === 'applied' && later.offset > first.offset).toBe(true);
+    expect(
+      later.status === 'applied' && first.status === 'applied' && later.offset > first.offset,
+    ).toBe(true);
     expect(inv.get('SKU-001')).toMatchObject({ available: 98 });
   });
 
@@ -98,14 +106,21 @@ describe('idempotency keys', () => {
 
   it('does not remember a key whose request found the queue full, nor an invalid one', async () => {
     inv = await open({ products, queueSize: 2, simulate: { holdUs: 5_000 }, workers: 1 });
-    const busy = [inv.update({ productId: 'SKU-002', delta: -1 }), inv.update({ productId: 'SKU-002', delta: -1 })];
+    const busy = [
+      inv.update({ productId: 'SKU-002', delta: -1 }),
+      inv.update({ productId: 'SKU-002', delta: -1 }),
+    ];
     const full = await inv.update({ productId: 'SKU-001', delta: -1, idempotencyKey: 'later' });
     expect(full.status).toBe('queue_full');
     const bad = await inv.update({ productId: 'SKU-001', delta: 0, idempotencyKey: 'fixme' });
     expect(bad.status).toBe('invalid_request');
     await Promise.all(busy);
-    expect((await inv.update({ productId: 'SKU-001', delta: -1, idempotencyKey: 'later' })).status).toBe('applied');
-    expect((await inv.update({ productId: 'SKU-001', delta: -1, idempotencyKey: 'fixme' })).status).toBe('applied');
+    expect(
+      (await inv.update({ productId: 'SKU-001', delta: -1, idempotencyKey: 'later' })).status,
+    ).toBe('applied');
+    expect(
+      (await inv.update({ productId: 'SKU-001', delta: -1, idempotencyKey: 'fixme' })).status,
+    ).toBe('applied');
   });
 
   it('replays orders too', async () => {

@@ -18,12 +18,16 @@ describe('orders', () => {
       ],
     });
     expect(ok).toMatchObject({ status: 'applied' });
-    expect(ok.status === 'applied' && ok.items.map((i) => [i.productId, i.available, i.version])).toEqual([
+    expect(
+      ok.status === 'applied' && ok.items.map((i) => [i.productId, i.available, i.version]),
+    ).toEqual([
       ['SKU-0000', 9, 2],
       ['SKU-0001', 7, 2],
     ]);
     // The order's changes take consecutive offsets.
-    expect(ok.status === 'applied' && (ok.items[1]?.offset ?? 0) - (ok.items[0]?.offset ?? 0)).toBe(1);
+    expect(ok.status === 'applied' && (ok.items[1]?.offset ?? 0) - (ok.items[0]?.offset ?? 0)).toBe(
+      1,
+    );
 
     const before = [inv.get('SKU-0000'), inv.get('SKU-0001'), inv.get('SKU-0002')];
     expect(
@@ -34,7 +38,13 @@ describe('orders', () => {
           { productId: 'SKU-0002', delta: -1 },
         ],
       }),
-    ).toEqual({ status: 'insufficient_inventory', productId: 'SKU-0001', available: 7, version: 2, failedItem: 1 });
+    ).toEqual({
+      status: 'insufficient_inventory',
+      productId: 'SKU-0001',
+      available: 7,
+      version: 2,
+      failedItem: 1,
+    });
     expect(
       await inv.order({
         items: [
@@ -42,7 +52,13 @@ describe('orders', () => {
           { productId: 'SKU-0000', delta: -1, expectedVersion: 1 },
         ],
       }),
-    ).toEqual({ status: 'version_conflict', productId: 'SKU-0000', version: 2, available: 9, failedItem: 1 });
+    ).toEqual({
+      status: 'version_conflict',
+      productId: 'SKU-0000',
+      version: 2,
+      available: 9,
+      failedItem: 1,
+    });
     expect(
       await inv.order({
         items: [
@@ -61,11 +77,22 @@ describe('orders', () => {
       [{ items: 'x' }, 'items'],
       [{}, 'items'],
       [{ items: [{ productId: 'SKU-0000', delta: 0 }] }, 'items[0].delta'],
-      [{ items: [{ productId: 'SKU-0000', delta: 1 }, { productId: 'SKU-0000', delta: 1 }] }, 'items[1].productId'],
+      [
+        {
+          items: [
+            { productId: 'SKU-0000', delta: 1 },
+            { productId: 'SKU-0000', delta: 1 },
+          ],
+        },
+        'items[1].productId',
+      ],
       [{ items: [{ productId: 'SKU-0000', delta: 1 }], idempotencyKey: 5 }, 'idempotencyKey'],
     ];
     for (const [request, field] of cases) {
-      expect(await inv.order(request as OrderRequest)).toMatchObject({ status: 'invalid_request', field });
+      expect(await inv.order(request as OrderRequest)).toMatchObject({
+        status: 'invalid_request',
+        field,
+      });
     }
   });
 
@@ -79,10 +106,22 @@ describe('orders', () => {
       simulate: { workUs: 20 },
       lockTimeoutMs: 5_000,
     });
-    const ab: OrderRequest = { items: [{ productId: 'SKU-0000', delta: -1 }, { productId: 'SKU-0001', delta: -1 }] };
-    const ba: OrderRequest = { items: [{ productId: 'SKU-0001', delta: -1 }, { productId: 'SKU-0000', delta: -1 }] };
+    const ab: OrderRequest = {
+      items: [
+        { productId: 'SKU-0000', delta: -1 },
+        { productId: 'SKU-0001', delta: -1 },
+      ],
+    };
+    const ba: OrderRequest = {
+      items: [
+        { productId: 'SKU-0001', delta: -1 },
+        { productId: 'SKU-0000', delta: -1 },
+      ],
+    };
     for (let round = 0; round < 20; round++) {
-      const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => inv.order(i % 2 ? ab : ba)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => inv.order(i % 2 ? ab : ba)),
+      );
       for (const o of outcomes) expect(o.status).toBe('applied');
     }
     expect(inv.get('SKU-0000')?.available).toBe(1_000_000 - 2_000);

@@ -20,23 +20,42 @@ describe('update outcomes', () => {
 
   it('applies a change and reports the new state', async () => {
     const before = inv.get('SKU-001');
-    const o = await inv.update({ productId: 'SKU-001', delta: -3, expectedVersion: before?.version });
+    const o = await inv.update({
+      productId: 'SKU-001',
+      delta: -3,
+      expectedVersion: before?.version,
+    });
     expect(o).toMatchObject({ status: 'applied', productId: 'SKU-001', available: 7, version: 2 });
     expect(o.status === 'applied' && new Date(o.lastUpdated).toISOString()).toBe(
       o.status === 'applied' && o.lastUpdated,
     );
-    expect(inv.get('SKU-001')).toMatchObject({ available: 7, version: 2, name: 'Widget', price: 9.99 });
+    expect(inv.get('SKU-001')).toMatchObject({
+      available: 7,
+      version: 2,
+      name: 'Widget',
+      price: 9.99,
+    });
   });
 
   it('answers version_conflict with the current version and stock, changing nothing', async () => {
     const o = await inv.update({ productId: 'SKU-001', delta: -1, expectedVersion: 1 });
-    expect(o).toEqual({ status: 'version_conflict', productId: 'SKU-001', version: 2, available: 7 });
+    expect(o).toEqual({
+      status: 'version_conflict',
+      productId: 'SKU-001',
+      version: 2,
+      available: 7,
+    });
     expect(inv.get('SKU-001')).toMatchObject({ available: 7, version: 2 });
   });
 
   it('answers insufficient_inventory rather than going below zero', async () => {
     const o = await inv.update({ productId: 'SKU-001', delta: -8 });
-    expect(o).toEqual({ status: 'insufficient_inventory', productId: 'SKU-001', available: 7, version: 2 });
+    expect(o).toEqual({
+      status: 'insufficient_inventory',
+      productId: 'SKU-001',
+      available: 7,
+      version: 2,
+    });
     expect(await inv.update({ productId: 'SKU-002', delta: -1 })).toMatchObject({
       status: 'insufficient_inventory',
       available: 0,
@@ -64,23 +83,38 @@ describe('update outcomes', () => {
     ['numeric id', { productId: 7, delta: 1 }, 'productId'],
     ['over-long id', { productId: 'x'.repeat(65), delta: 1 }, 'productId'],
     ['over-long multibyte id', { productId: 'é'.repeat(33), delta: 1 }, 'productId'],
-    ['zero expectedVersion', { productId: 'SKU-001', delta: 1, expectedVersion: 0 }, 'expectedVersion'],
-    ['fractional expectedVersion', { productId: 'SKU-001', delta: 1, expectedVersion: 1.5 }, 'expectedVersion'],
+    [
+      'zero expectedVersion',
+      { productId: 'SKU-001', delta: 1, expectedVersion: 0 },
+      'expectedVersion',
+    ],
+    [
+      'fractional expectedVersion',
+      { productId: 'SKU-001', delta: 1, expectedVersion: 1.5 },
+      'expectedVersion',
+    ],
     ['empty key', { productId: 'SKU-001', delta: 1, idempotencyKey: '' }, 'idempotencyKey'],
-    ['over-long key', { productId: 'SKU-001', delta: 1, idempotencyKey: 'k'.repeat(256) }, 'idempotencyKey'],
+    [
+      'over-long key',
+      { productId: 'SKU-001', delta: 1, idempotencyKey: 'k'.repeat(256) },
+      'idempotencyKey',
+    ],
     ['null request', null, 'request'],
     ['array request', [], 'request'],
   ];
 
-  it.each(invalid)('answers invalid_request for a %s, naming %s, and changes nothing', async (_, request, field) => {
-    const before = inv.get('SKU-001');
-    const offset = inv.stats().offset;
-    const o = await inv.update(request as UpdateRequest);
-    expect(o).toMatchObject({ status: 'invalid_request', field });
-    expect(o.status === 'invalid_request' && o.message.startsWith(field)).toBe(true);
-    expect(inv.get('SKU-001')).toEqual(before);
-    expect(inv.stats().offset).toBe(offset);
-  });
+  it.each(invalid)(
+    'answers invalid_request for a %s, naming %s, and changes nothing',
+    async (_, request, field) => {
+      const before = inv.get('SKU-001');
+      const offset = inv.stats().offset;
+      const o = await inv.update(request as UpdateRequest);
+      expect(o).toMatchObject({ status: 'invalid_request', field });
+      expect(o.status === 'invalid_request' && o.message.startsWith(field)).toBe(true);
+      expect(inv.get('SKU-001')).toEqual(before);
+      expect(inv.stats().offset).toBe(offset);
+    },
+  );
 
   it('answers invalid_request when a change would pass the largest safe stock', async () => {
     await inv.update({ productId: 'SKU-002', delta: Number.MAX_SAFE_INTEGER });
