@@ -59,6 +59,12 @@ export const HDR_OFFSET = 2 * WORDS_PER_LINE;
  */
 export const HDR_QUEUED = 3 * WORDS_PER_LINE;
 
+/**
+ * Line 4: BigInt64 count of microseconds pool threads spent applying batches, for the
+ * pool's utilisation. Each worker adds once per task.
+ */
+export const HDR_BUSY_US = 4 * WORDS_PER_LINE;
+
 export const HEADER_WORDS = 8 * WORDS_PER_LINE;
 
 // ---------------------------------------------------------------------------

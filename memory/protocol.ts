@@ -101,14 +101,19 @@ export function batchColumns(buffer: SharedArrayBuffer, capacity: number): Batch
   return columns as unknown as BatchColumns;
 }
 
-/** Apply the rows of a batch. */
-export interface BatchTask {
-  readonly type: 'batch';
+/** One batch buffer and how many of its rows to apply. */
+export interface BatchRef {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   readonly rows: number;
   /** Ids and names for create and set rows, by index; empty for stock updates. */
   readonly strings: readonly string[];
+}
+
+/** Apply the rows of one or more batches, in order. */
+export interface BatchTask {
+  readonly type: 'batch';
+  readonly batches: readonly BatchRef[];
 }
 
 /** Copy a consistent cut of the given slots, under the global lock in S mode. */

@@ -14,6 +14,7 @@ import {
   GLOBAL_ACQUIRED,
   GLOBAL_CONTENDED,
   GLOBAL_WAIT_US,
+  HDR_BUSY_US,
   HDR_GLOBAL_LOCK,
   HDR_OFFSET,
   LOCK_ACQUIRED,
@@ -111,6 +112,10 @@ const ADMITTED = Symbol('admitted');
 
 function ignore(): void {}
 
+function round3(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1000) / 1000 : 0;
+}
+
 /** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
@@ -158,6 +163,7 @@ export class Inventory {
   private lists = 0;
   private idleWaiters: (() => void)[] = [];
   private queueFullCount = 0;
+  private readonly openedAt = performance.now();
   /** Counters of deleted products' locks, so totals never go down. */
   private readonly retired: LockCounters = { acquisitions: 0, contended: 0, waitMs: 0 };
   // Reused by get(); names are cached per slot by (generation, name revision).
@@ -248,10 +254,9 @@ export class Inventory {
     // An empty batch exercises the whole path (module load, buffer attach) and applies nothing.
     const task: BatchTask = {
       type: 'batch',
-      buffer: new SharedArrayBuffer(batchBytes(1)),
-      capacity: 1,
-      rows: 0,
-      strings: [],
+      batches: [
+        { buffer: new SharedArrayBuffer(batchBytes(1)), capacity: 1, rows: 0, strings: [] },
+      ],
     };
     await Promise.all(Array.from({ length: this.options.workers }, () => this.pool.run(task)));
   }
@@ -551,7 +556,7 @@ export class Inventory {
     this.lists++;
     let cut: ListResult;
     try {
-      cut = (await this.pool.run(task)) as ListResult;
+      cut = await this.router.run<ListResult>(task);
     } finally {
       this.lists--;
       this.checkIdle();
@@ -880,6 +885,7 @@ export class Inventory {
 
   /** Engine counters (an addition to the documented contract). */
   stats(): EngineStats {
+    const wait = this.pool.histogram.waitTime;
     return {
       products: this.catalog.size,
       capacity: this.catalog.capacity,
@@ -893,8 +899,20 @@ export class Inventory {
       queueFull: this.queueFullCount,
       idempotencyKeys: this.idem.size,
       offset: Number(Atomics.load(this.views.i64, HDR_OFFSET >> 1)),
-      poolUtilization: this.pool.utilization,
+      poolUtilization: this.utilization(),
+      taskWaitMs: {
+        p50: round3(wait.p50),
+        p99: round3(wait.p99),
+        max: round3(wait.max),
+      },
     };
+  }
+
+  /** Share of the pool threads' time spent applying batches since open. */
+  private utilization(): number {
+    const busyMs = Number(Atomics.load(this.views.i64, HDR_BUSY_US >> 1)) / 1000;
+    const capacityMs = (performance.now() - this.openedAt) * this.options.workers;
+    return capacityMs > 0 ? Math.min(1, busyMs / capacityMs) : 0;
   }
 
   // ---------------------------------------------------------------------------
@@ -909,7 +927,7 @@ export class Inventory {
     if (this.closed !== null) return this.closed;
     this.closing = true;
     this.closed = (async () => {
-      this.router.flush();
+      this.router.flush(true);
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve);
         this.checkIdle();
@@ -929,7 +947,7 @@ export class Inventory {
     if (this.idleWaiters.length === 0) return;
     if (this.feeders > 0 || this.lists > 0 || this.router.tasksInFlight > 0) return;
     if (this.router.queued() > 0) {
-      this.router.flush();
+      this.router.flush(true);
       return;
     }
     const waiters = this.idleWaiters;

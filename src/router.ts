@@ -20,9 +20,11 @@ import type { Piscina } from 'piscina';
 import { HDR_QUEUED, type SharedViews } from '../memory/layout.js';
 import {
   type BatchColumns,
+  type BatchRef,
   type BatchTask,
   batchBytes,
   batchColumns,
+  type ListTask,
   META_STARTED,
 } from '../memory/protocol.js';
 import type { IdempotencyEntry } from './idempotency.js';
@@ -75,31 +77,36 @@ export interface RouterEvents {
   failed(batch: Batch, error: unknown): void;
 }
 
+/**
+ * Batches while busy: rows written while every pool thread is busy wait here and
+ * leave together when a thread frees up, instead of queueing inside the pool as many
+ * small tasks. An idle engine still sends at the end of the tick, so light traffic
+ * pays no wait; heavy traffic gets larger batches and fewer task round trips.
+ */
 export class Router {
   private readonly staging: (Batch | null)[];
   private readonly spare: Batch[] = [];
   private staged = 0;
   private flushScheduled = false;
   private roomWaiters: (() => void)[] = [];
+  /** Tasks sent to the pool and not yet answered (batches and listings). */
   tasksInFlight = 0;
   batches = 0;
   rows = 0;
+  /** Rows a batch buffer holds: room for the largest order even when maxBatch is smaller. */
+  private readonly capacity: number;
 
   constructor(
     private readonly pool: Piscina,
     private readonly views: SharedViews,
-    private readonly parts: number,
+    private readonly workers: number,
     private readonly maxBatch: number,
     readonly queueSize: number,
     private readonly events: RouterEvents,
   ) {
-    this.staging = new Array<Batch | null>(parts).fill(null);
-    // Room for the largest order even when maxBatch is smaller.
+    this.staging = new Array<Batch | null>(workers).fill(null);
     this.capacity = Math.max(maxBatch, MAX_ORDER_ITEMS + 1);
   }
-
-  /** Rows a batch buffer holds. */
-  private readonly capacity: number;
 
   /** Rows written and not yet taken by a worker. */
   queued(): number {
@@ -120,12 +127,13 @@ export class Router {
    * caller must then write exactly `rows` rows at `batch.rows` and advance it.
    */
   claim(slot: number, rows: number): Batch {
-    const part = slot % this.parts;
+    const part = slot % this.workers;
     let batch = this.staging[part] ?? null;
-    // A full batch goes now, without waiting for the end of the tick: a worker starts
-    // on it while this thread is still writing the rest of the tick's rows.
+    // A full batch goes now, without waiting for the end of the tick or a free
+    // thread: a worker can start on it while this thread writes the rest.
     if (batch !== null && batch.rows + rows > this.maxBatch) {
-      this.dispatch(part);
+      this.staging[part] = null;
+      this.send([batch]);
       batch = null;
     }
     if (batch === null) {
@@ -133,59 +141,98 @@ export class Router {
       this.staging[part] = batch;
     }
     this.staged += rows;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.scheduleFlush();
     return batch;
   }
 
-  /** Sends every staging batch now. */
-  readonly flush = (): void => {
-    this.flushScheduled = false;
-    for (let part = 0; part < this.parts; part++) {
-      if ((this.staging[part]?.rows ?? 0) > 0) this.dispatch(part);
+  /** Runs a task that is not a batch (a listing), counting the thread it occupies. */
+  async run<R>(task: ListTask): Promise<R> {
+    this.tasksInFlight++;
+    try {
+      return (await this.pool.run(task)) as R;
+    } finally {
+      this.tasksInFlight--;
+      if (this.staged > 0) this.scheduleFlush();
     }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /**
+   * Sends the staging batches to the free threads: one task per free thread, the
+   * batches dealt out among them. With no thread free, they wait for the next task
+   * to finish. `force` sends them all regardless (closing).
+   */
+  readonly flush = (force = false): void => {
+    this.flushScheduled = false;
+    const free = force ? this.workers : this.workers - this.tasksInFlight;
+    if (free <= 0) return;
+    const ready: Batch[] = [];
+    for (let part = 0; part < this.workers; part++) {
+      const batch = this.staging[part];
+      if (batch !== null && batch !== undefined && batch.rows > 0) {
+        ready.push(batch);
+        this.staging[part] = null;
+      }
+    }
+    if (ready.length === 0) return;
+    const tasks = Math.min(free, ready.length);
+    const groups: Batch[][] = Array.from({ length: tasks }, () => []);
+    ready.forEach((batch, i) => {
+      groups[i % tasks]?.push(batch);
+    });
+    for (const group of groups) this.send(group);
   };
 
-  private dispatch(part: number): void {
-    const batch = this.staging[part] as Batch;
-    this.staging[part] = null;
-    this.staged -= batch.rows;
-    Atomics.add(this.views.i32, HDR_QUEUED, batch.rows);
+  private send(group: Batch[]): void {
+    const batches: BatchRef[] = [];
+    let rows = 0;
+    for (const batch of group) {
+      rows += batch.rows;
+      batches.push({
+        buffer: batch.buffer,
+        capacity: batch.capacity,
+        rows: batch.rows,
+        strings: batch.strings,
+      });
+    }
+    this.staged -= rows;
+    Atomics.add(this.views.i32, HDR_QUEUED, rows);
     this.tasksInFlight++;
-    this.batches++;
-    this.rows += batch.rows;
-    const task: BatchTask = {
-      type: 'batch',
-      buffer: batch.buffer,
-      capacity: batch.capacity,
-      rows: batch.rows,
-      strings: batch.strings,
-    };
+    this.batches += group.length;
+    this.rows += rows;
+    const task: BatchTask = { type: 'batch', batches };
     this.pool.run(task).then(
-      () => this.finish(batch, null),
-      (error: unknown) => this.finish(batch, error ?? new Error('worker task failed')),
+      () => this.finish(group, null),
+      (error: unknown) => this.finish(group, error ?? new Error('worker task failed')),
     );
   }
 
-  private finish(batch: Batch, error: unknown): void {
+  private finish(group: Batch[], error: unknown): void {
     this.tasksInFlight--;
-    if (error === null) {
-      this.events.done(batch);
-    } else {
-      // A task that failed before its worker took it still counts in the shared queue.
-      if (Atomics.load(batch.columns.meta, META_STARTED) === 0) {
-        Atomics.sub(this.views.i32, HDR_QUEUED, batch.rows);
+    for (const batch of group) {
+      if (error === null) {
+        this.events.done(batch);
+      } else {
+        // A batch its worker never started still counts in the shared queue.
+        if (Atomics.load(batch.columns.meta, META_STARTED) === 0) {
+          Atomics.sub(this.views.i32, HDR_QUEUED, batch.rows);
+        }
+        this.events.failed(batch, error);
       }
-      this.events.failed(batch, error);
+      batch.clear();
+      this.spare.push(batch);
     }
-    batch.clear();
-    this.spare.push(batch);
     if (this.roomWaiters.length > 0) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];
       for (const wake of waiters) wake();
     }
+    // Rows that waited for a thread leave now (after this tick's callbacks add theirs).
+    if (this.staged > 0) this.scheduleFlush();
   }
 }

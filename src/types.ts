@@ -228,6 +228,8 @@ export interface EngineStats {
   offset: number;
   /** Share of the pool's thread time spent running tasks since open (0–1). */
   poolUtilization: number;
+  /** How long batches waited for a free pool thread, in ms. */
+  taskWaitMs: { p50: number; p99: number; max: number };
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

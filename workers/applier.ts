@@ -22,6 +22,7 @@ import {
   globalUnlock,
 } from '../memory/global-lock.js';
 import {
+  HDR_BUSY_US,
   HDR_GLOBAL_LOCK,
   HDR_OFFSET,
   HDR_QUEUED,
@@ -38,6 +39,7 @@ import {
 import {
   ANY_VERSION,
   type BatchColumns,
+  type BatchRef,
   type BatchTask,
   batchColumns,
   KIND_CREATE,
@@ -122,12 +124,23 @@ export class Applier {
     this.debug = settings.debug;
   }
 
+  /** Applies every batch of a task, in order. */
+  applyTask(task: BatchTask): number {
+    const start = performance.now();
+    let rows = 0;
+    // These rows no longer wait for a worker: they leave the bounded queue.
+    for (const batch of task.batches) rows += batch.rows;
+    Atomics.sub(this.v.i32, HDR_QUEUED, rows);
+    for (const batch of task.batches) this.applyBatch(batch);
+    const busyUs = Math.round((performance.now() - start) * 1000);
+    if (busyUs > 0) Atomics.add(this.v.i64, HDR_BUSY_US >> 1, BigInt(busyUs));
+    return rows;
+  }
+
   /** Applies every row of a batch and writes each row's result into the batch. */
-  applyBatch(task: BatchTask): number {
+  applyBatch(task: BatchRef): number {
     const c = this.columns(task);
     const rows = task.rows;
-    // These rows no longer wait for a worker: they leave the bounded queue.
-    Atomics.sub(this.v.i32, HDR_QUEUED, rows);
     Atomics.store(c.meta, META_STARTED, 1);
     this.clockAge = CLOCK_ROWS;
     let r = 0;
@@ -177,7 +190,7 @@ export class Applier {
     return result;
   }
 
-  private columns(task: BatchTask): BatchColumns {
+  private columns(task: BatchRef): BatchColumns {
     let c = this.columnsCache.get(task.buffer);
     if (c === undefined) {
       c = batchColumns(task.buffer, task.capacity);

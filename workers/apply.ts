@@ -32,5 +32,5 @@ const applier = new Applier(attachBuffer(settings.buffer), {
 });
 
 export default function run(task: BatchTask | ListTask): number | ListResult {
-  return task.type === 'batch' ? applier.applyBatch(task) : applier.list(task);
+  return task.type === 'batch' ? applier.applyTask(task) : applier.list(task);
 }
