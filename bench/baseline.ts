@@ -10,7 +10,13 @@
  * and not differences in those pieces.
  */
 import { isoTime } from '../src/clock.js';
-import { IdempotencyCache, orderFingerprint, updateFingerprint } from '../src/idempotency.js';
+import {
+  IdempotencyCache,
+  orderPayload,
+  type Payload,
+  samePayload,
+  updatePayload,
+} from '../src/idempotency.js';
 import type {
   OrderOutcome,
   OrderRequest,
@@ -92,13 +98,13 @@ export class SingleThreadInventory {
       if (bad !== null) return bad;
     }
     const key = request.idempotencyKey;
-    const fingerprint = key === undefined ? '' : orderFingerprint(items);
+    const payload = key === undefined ? null : orderPayload(items);
     if (key !== undefined) {
-      const cached = this.fromCache(key, fingerprint);
+      const cached = this.fromCache(key, payload as Payload);
       if (cached !== undefined) return cached as OrderOutcome;
     }
     const outcome = this.applyOrder(request);
-    if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+    if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
     return outcome;
   }
 
@@ -146,10 +152,10 @@ export class SingleThreadInventory {
     return { status: 'applied', items };
   }
 
-  private fromCache(key: string, fingerprint: string) {
+  private fromCache(key: string, payload: Payload) {
     const entry = this.idem.get(key);
     if (entry === undefined) return undefined;
-    if (entry.fingerprint !== fingerprint) {
+    if (!samePayload(entry, payload)) {
       return { status: 'idempotency_key_reused', idempotencyKey: key } as const;
     }
     this.idem.replays++;
@@ -160,16 +166,16 @@ export class SingleThreadInventory {
     const bad = checkUpdate(request);
     if (bad !== null) return bad;
     const key = request.idempotencyKey;
-    let fingerprint = '';
+    let payload: Payload | null = null;
     if (key !== undefined) {
       const keyBad = keyProblem(key);
       if (keyBad !== null) return invalid('idempotencyKey', keyBad);
-      fingerprint = updateFingerprint(request);
-      const cached = this.fromCache(key, fingerprint);
+      payload = updatePayload(request);
+      const cached = this.fromCache(key, payload as Payload);
       if (cached !== undefined) return cached as UpdateOutcome;
     }
     const outcome = this.applyUpdate(request);
-    if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+    if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
     return outcome;
   }
 

@@ -45,12 +45,9 @@ import {
 import {
   decodeName,
   emptyRecord,
-  encodeName,
   type NameScratch,
   nameScratch,
-  publishRecord,
   readRecord,
-  writeId,
 } from '../memory/records.js';
 import { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
@@ -58,9 +55,12 @@ import { InventoryError } from './errors.js';
 import {
   IdempotencyCache,
   type IdempotencyEntry,
-  orderFingerprint,
-  updateFingerprint,
+  orderPayload,
+  type Payload,
+  samePayload,
+  updatePayload,
 } from './idempotency.js';
+import { loadInitial, productProblem } from './initial.js';
 import { MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
 import { notFound, orderOutcome, queueFull, rowError, stockOutcome } from './outcomes.js';
 import { type Batch, Router } from './router.js';
@@ -97,7 +97,6 @@ import {
   nameProblem,
   objectProblem,
   priceProblem,
-  stockProblem,
 } from './validate.js';
 
 const MAX_LIST_LIMIT = 10_000;
@@ -134,21 +133,6 @@ function workerFile(): string {
 
 function closedError(): InventoryError {
   return new InventoryError('CLOSED', 'the inventory is closed');
-}
-
-/** What is wrong with a product to create, naming the field; null if nothing. */
-function productProblem(p: unknown, field: string): string | null {
-  const problem = objectProblem(p);
-  if (problem !== null) return `${field} ${problem}`;
-  const r = p as Record<string, unknown>;
-  const checks: [string, string | null][] = [
-    ['productId', idProblem(r.productId)],
-    ['name', r.name === undefined ? null : nameProblem(r.name)],
-    ['available', stockProblem(r.available)],
-    ['price', r.price === undefined ? null : priceProblem(r.price)],
-  ];
-  for (const [name, problem] of checks) if (problem !== null) return `${field}.${name} ${problem}`;
-  return null;
 }
 
 export class Inventory {
@@ -317,18 +301,18 @@ export class Inventory {
     const bad = checkUpdate(request);
     if (bad !== null) return bad;
     const key = request.idempotencyKey;
-    let fingerprint = '';
+    let payload: Payload | null = null;
     if (key !== undefined) {
       const keyBad = keyProblem(key);
       if (keyBad !== null) return invalid('idempotencyKey', keyBad);
-      fingerprint = updateFingerprint(request);
-      const hit = this.fromCache(key, fingerprint);
+      payload = updatePayload(request);
+      const hit = this.fromCache(key, payload as Payload);
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
     const slot = this.catalog.slotOf(request.productId);
     if (slot === undefined) {
       const outcome = notFound(request.productId);
-      if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+      if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
       return outcome;
     }
     if (!this.router.hasRoom(1)) return FULL;
@@ -343,7 +327,7 @@ export class Inventory {
     c.amount[r] = request.delta;
     c.expected[r] = request.expectedVersion ?? ANY_VERSION;
     b.ids[r] = request.productId;
-    return this.answerRow(b, r, into, index, key, fingerprint);
+    return this.answerRow(b, r, into, index, key, payload);
   }
 
   /**
@@ -357,7 +341,7 @@ export class Inventory {
     into: Sink<O> | null,
     index: number,
     key: string | undefined,
-    fingerprint: string,
+    payload: Payload | null,
   ): Promise<O> | typeof ADMITTED {
     let promise: Promise<O> | null = null;
     if (into === null || key !== undefined) {
@@ -370,7 +354,7 @@ export class Inventory {
     }
     if (key !== undefined) {
       const shared = promise as Promise<O>;
-      b.keyed[r] = this.idem.begin(key, fingerprint, shared as Promise<Cached>);
+      b.keyed[r] = this.idem.begin(key, payload as Payload, shared as Promise<Cached>);
       // With a sink, nobody need listen on the shared promise: never leave it unhandled.
       if (into !== null) shared.catch(ignore);
     }
@@ -378,10 +362,10 @@ export class Inventory {
   }
 
   /** A keyed request's answer from the cache: the outcome, a promise to share, or undefined. */
-  private fromCache(key: string, fingerprint: string): Cached | Promise<Cached> | undefined {
+  private fromCache(key: string, payload: Payload): Cached | Promise<Cached> | undefined {
     const entry = this.idem.get(key);
     if (entry === undefined) return undefined;
-    if (entry.fingerprint !== fingerprint) {
+    if (!samePayload(entry, payload)) {
       return { status: 'idempotency_key_reused', idempotencyKey: key };
     }
     this.idem.replays++;
@@ -425,9 +409,9 @@ export class Inventory {
     if (bad !== null) return bad;
     const items = request.items;
     const key = request.idempotencyKey;
-    const fingerprint = key === undefined ? '' : orderFingerprint(items);
+    const payload = key === undefined ? null : orderPayload(items);
     if (key !== undefined) {
-      const hit = this.fromCache(key, fingerprint);
+      const hit = this.fromCache(key, payload as Payload);
       if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
     }
     let lowest = Number.POSITIVE_INFINITY;
@@ -436,7 +420,7 @@ export class Inventory {
       const slot = this.catalog.slotOf(item.productId);
       if (slot === undefined) {
         const outcome: OrderOutcome = { ...notFound(item.productId), failedItem: i };
-        if (key !== undefined) this.idem.remember(key, fingerprint, outcome);
+        if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
         return outcome;
       }
       if (slot < lowest) lowest = slot;
@@ -461,7 +445,7 @@ export class Inventory {
       c.expected[r] = item.expectedVersion ?? ANY_VERSION;
       b.ids[r] = item.productId;
     }
-    return this.answerRow<OrderOutcome>(b, h, null, 0, key, fingerprint) as Promise<OrderOutcome>;
+    return this.answerRow<OrderOutcome>(b, h, null, 0, key, payload) as Promise<OrderOutcome>;
   }
 
   private checkOrder(request: OrderRequest) {
@@ -966,42 +950,6 @@ function makeLogger(o: ResolvedOptions): Logger {
     { name: 'lockstock', level: o.logger.level ?? 'info' },
     pino.destination({ dest: o.logger.destination ?? 1, sync: true, mkdir: true, append: true }),
   );
-}
-
-/** Writes the initial catalog straight into the buffer, before any worker exists. */
-function loadInitial(v: SharedViews, catalog: Catalog, products: readonly ProductInput[]): void {
-  const seen = new Set<string>();
-  const name = nameScratch();
-  const utf8 = new TextEncoder();
-  const now = Date.now();
-  products.forEach((p, i) => {
-    const problem = productProblem(p, `products[${i}]`);
-    if (problem !== null) throw new InventoryError('INVALID_OPTION', `option ${problem}`);
-    if (seen.has(p.productId)) {
-      throw new InventoryError(
-        'INVALID_OPTION',
-        `option products[${i}].productId repeats ${JSON.stringify(p.productId)}`,
-      );
-    }
-    seen.add(p.productId);
-    const slot = catalog.assign(p.productId);
-    writeId(v, slot, utf8.encode(p.productId));
-    publishRecord(
-      v,
-      slot,
-      {
-        state: STATE_LIVE,
-        generation: catalog.generations[slot] as number,
-        version: 1,
-        nameRev: 1,
-        available: p.available,
-        lastUpdated: now,
-        price: p.price ?? 0,
-      },
-      encodeName(p.name ?? '', name),
-    );
-  });
-  Atomics.store(v.i64, HDR_OFFSET >> 1, BigInt(products.length));
 }
 
 function checkSet(request: SetProductRequest) {

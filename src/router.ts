@@ -83,6 +83,13 @@ export interface RouterEvents {
  * small tasks. An idle engine still sends at the end of the tick, so light traffic
  * pays no wait; heavy traffic gets larger batches and fewer task round trips.
  */
+/**
+ * Tasks in flight per pool thread: one running, one waiting, so that a thread that
+ * finishes finds its next batch already there instead of idling while the caller's
+ * thread settles the last one and writes the next.
+ */
+const PIPELINE = Number(process.env.LS_PIPE ?? 2);
+
 export class Router {
   private readonly staging: (Batch | null)[];
   private readonly spare: Batch[] = [];
@@ -169,7 +176,7 @@ export class Router {
    */
   readonly flush = (force = false): void => {
     this.flushScheduled = false;
-    const free = force ? this.workers : this.workers - this.tasksInFlight;
+    const free = force ? this.workers : this.workers * PIPELINE - this.tasksInFlight;
     if (free <= 0) return;
     const ready: Batch[] = [];
     for (let part = 0; part < this.workers; part++) {

@@ -1,0 +1,301 @@
+/**
+ * `npm run bench`: lockstock's engine measured side by side, in one run, against
+ * the designs a user would otherwise pick: an in-process single-thread engine, one
+ * Piscina task per update, and the raw single-thread locked loop. Ratios are what
+ * to read; absolute numbers depend on the machine and its neighbours.
+ *
+ *   npm run bench -- [--quick] [--json]
+ */
+import { parseArgs } from 'node:util';
+import type { InventoryOptions, LockMode, ProductInput, UpdateRequest } from '../src/index.js';
+import { Inventory } from '../src/index.js';
+import { SingleThreadInventory } from './baseline.js';
+import { type Measured, machine, measure, printRatios, printTable, type Ratio } from './harness.js';
+import { NaiveInventory } from './naive.js';
+import { rawLockedAdd, rawLockedUpdate, rawStore } from './raw.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(
+    'Usage: npm run bench -- [--quick] [--json]\n\n  --quick  shorter runs (noisier)\n  --json   print the results as JSON at the end',
+  );
+  process.exit(0);
+}
+const TIME = values.quick ? 300 : 1500;
+
+function products(count: number, available = 1e12): ProductInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    productId: `SKU-${i}`,
+    name: `Product ${i}`,
+    available,
+    price: 1,
+  }));
+}
+
+function open(options: InventoryOptions): Promise<Inventory> {
+  return Inventory.open({ logger: { level: 'silent' }, ...options });
+}
+
+interface PerCallEngine {
+  update(request: UpdateRequest): Promise<unknown>;
+}
+
+let keySeq = 0;
+/**
+ * One iteration: `total` update() calls, `window` of them in flight at any time (each
+ * completion issues the next, as independent clients would), each with its own
+ * idempotency key when `keyed`.
+ */
+function perCall(
+  engine: PerCallEngine,
+  ids: string[],
+  total: number,
+  window: number,
+  keyed: boolean,
+) {
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      let issued = 0;
+      let finished = 0;
+      const issue = () => {
+        const productId = ids[issued++ % ids.length] as string;
+        const request = keyed
+          ? { productId, delta: -1, idempotencyKey: `k${keySeq++}` }
+          : { productId, delta: -1 };
+        engine.update(request).then(done, reject);
+      };
+      const done = () => {
+        finished++;
+        if (issued < total) issue();
+        else if (finished === total) resolve();
+      };
+      for (let k = 0; k < Math.min(window, total); k++) issue();
+    });
+}
+
+const results: Record<string, Measured> = {};
+const ratios: Ratio[] = [];
+const m = (x: Measured) => {
+  results[x.name] = x;
+  return x;
+};
+const ratio = (name: string, a: string, b: string, target: number | null) => {
+  const value = (results[a]?.opsPerSec ?? 0) / (results[b]?.opsPerSec ?? 1);
+  ratios.push({ name, value, target });
+};
+
+async function routing() {
+  const catalog = products(1000);
+  const ids = catalog.map((p) => p.productId);
+  // 20 000 calls per iteration, 2 000 in flight at a time.
+  const N = 20_000;
+  const W = 2_000;
+  const rows: Measured[] = [];
+  for (const workUs of [0, 5]) {
+    const baseline = new SingleThreadInventory({ products: catalog, workUs });
+    const inv = await open({ workers: 2, products: catalog, simulate: { workUs } });
+    rows.push(
+      m(
+        await measure(
+          `single-thread engine, per call + key, work ${workUs} µs`,
+          N,
+          perCall(baseline, ids, N, W, true),
+          TIME,
+        ),
+      ),
+    );
+    rows.push(
+      m(
+        await measure(
+          `lockstock 2 workers, per call + key, work ${workUs} µs`,
+          N,
+          perCall(inv, ids, N, W, true),
+          TIME,
+        ),
+      ),
+    );
+    if (workUs === 0) {
+      rows.push(
+        m(
+          await measure(
+            'single-thread engine, per call, no key',
+            N,
+            perCall(baseline, ids, N, W, false),
+            TIME,
+          ),
+        ),
+      );
+      rows.push(
+        m(
+          await measure(
+            'lockstock 2 workers, per call, no key',
+            N,
+            perCall(inv, ids, N, W, false),
+            TIME,
+          ),
+        ),
+      );
+      const bulk = Array.from({ length: 20_000 }, (_, i) => ({
+        productId: ids[i % ids.length] as string,
+        delta: -1,
+      }));
+      rows.push(
+        m(
+          await measure(
+            'lockstock 2 workers, updateMany',
+            bulk.length,
+            () => inv.updateMany(bulk),
+            TIME,
+          ),
+        ),
+      );
+      const naive = new NaiveInventory({ products: catalog, workers: 2 });
+      rows.push(
+        m(
+          await measure(
+            'one Piscina task per update, per call + key',
+            N / 10,
+            perCall(naive, ids, N / 10, W / 10, true),
+            TIME,
+          ),
+        ),
+      );
+      await naive.close();
+    }
+    await inv.close();
+  }
+  const v = rawStore(1000);
+  const field = new Float64Array(1000).fill(1e15);
+  const RAW = 200_000;
+  rows.push(
+    m(
+      await measure(
+        'raw loop: lock, add to a field, unlock',
+        RAW,
+        () => rawLockedAdd(v, RAW, field),
+        TIME,
+      ),
+    ),
+  );
+  rows.push(
+    m(
+      await measure(
+        'raw loop: lock, publish the record, unlock',
+        RAW,
+        () => rawLockedUpdate(v, RAW),
+        TIME,
+      ),
+    ),
+  );
+  printTable('Routing: calls on the caller’s thread → batches on the pool (1000 products)', rows);
+  ratio(
+    'per call + key vs single-thread engine (work 0 µs)',
+    'lockstock 2 workers, per call + key, work 0 µs',
+    'single-thread engine, per call + key, work 0 µs',
+    0.7,
+  );
+  ratio(
+    'per call + key vs single-thread engine (work 5 µs)',
+    'lockstock 2 workers, per call + key, work 5 µs',
+    'single-thread engine, per call + key, work 5 µs',
+    1.5,
+  );
+  ratio(
+    'per call, no key vs single-thread engine',
+    'lockstock 2 workers, per call, no key',
+    'single-thread engine, per call, no key',
+    null,
+  );
+  ratio(
+    'per call + key vs one task per update',
+    'lockstock 2 workers, per call + key, work 0 µs',
+    'one Piscina task per update, per call + key',
+    20,
+  );
+  ratio(
+    'updateMany vs raw loop (lock, publish, unlock)',
+    'lockstock 2 workers, updateMany',
+    'raw loop: lock, publish the record, unlock',
+    0.2,
+  );
+  ratio(
+    'updateMany vs raw loop (lock, add, unlock)',
+    'lockstock 2 workers, updateMany',
+    'raw loop: lock, add to a field, unlock',
+    null,
+  );
+}
+
+async function scaling() {
+  const rows: Measured[] = [];
+  const scenarios = [
+    { label: 'hold 100 µs (I/O-like)', simulate: { holdUs: 100 }, n: 400 },
+    { label: 'work 5 µs (CPU-like)', simulate: { workUs: 5 }, n: 4000 },
+  ];
+  for (const s of scenarios) {
+    // Disjoint products: each update of an iteration names a different product.
+    const catalog = products(s.n);
+    const ids = catalog.map((p) => p.productId);
+    for (const workers of [1, 2, 4]) {
+      for (const lockMode of ['fine', 'global'] as LockMode[]) {
+        const inv = await open({ workers, lockMode, products: catalog, simulate: s.simulate });
+        rows.push(
+          m(
+            await measure(
+              `${s.label}, ${lockMode}, ${workers} workers`,
+              s.n,
+              perCall(inv, ids, s.n, s.n, false),
+              TIME,
+            ),
+          ),
+        );
+        await inv.close();
+      }
+    }
+  }
+  printTable('Scaling: fine vs global lock, disjoint products, per-call updates', rows);
+  ratio(
+    'hold 100 µs, 4 workers: fine vs global',
+    'hold 100 µs (I/O-like), fine, 4 workers',
+    'hold 100 µs (I/O-like), global, 4 workers',
+    3.5,
+  );
+  ratio(
+    'hold 100 µs, fine: 4 workers vs 1',
+    'hold 100 µs (I/O-like), fine, 4 workers',
+    'hold 100 µs (I/O-like), fine, 1 workers',
+    3.5,
+  );
+  ratio(
+    'hold 100 µs, fine: 2 workers vs 1',
+    'hold 100 µs (I/O-like), fine, 2 workers',
+    'hold 100 µs (I/O-like), fine, 1 workers',
+    null,
+  );
+  ratio(
+    'work 5 µs, fine: 2 workers vs 1',
+    'work 5 µs (CPU-like), fine, 2 workers',
+    'work 5 µs (CPU-like), fine, 1 workers',
+    null,
+  );
+  ratio(
+    'work 5 µs, 2 workers: fine vs global',
+    'work 5 µs (CPU-like), fine, 2 workers',
+    'work 5 µs (CPU-like), global, 2 workers',
+    null,
+  );
+}
+
+const host = machine();
+console.log(`lockstock engine benchmarks — ${host.cores} cores (${host.cpu}), Node ${host.node}`);
+await routing();
+await scaling();
+printRatios(`Ratios (measured side by side in this run, ${host.cores} cores)`, ratios);
+if (values.json)
+  console.log(JSON.stringify({ machine: host, results: Object.values(results), ratios }, null, 2));
