@@ -48,6 +48,39 @@ export async function measure(
   };
 }
 
+export interface Contender {
+  name: string;
+  /** Operations one call of `fn` performs. */
+  ops: number;
+  fn: () => unknown;
+}
+
+/**
+ * Measures each contender `rounds` times, interleaved (A B C, A B C, …), so that a
+ * noisy neighbour slows every contender alike rather than whichever ran at the time;
+ * reports each one's median over the rounds, and half the range as the spread.
+ */
+export async function compare(contenders: Contender[], timeMs: number, rounds: number) {
+  const runs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of contenders) {
+      const m = await measure(c.name, c.ops, c.fn, timeMs);
+      runs.get(c.name)?.push(m.opsPerSec);
+    }
+  }
+  return contenders.map((c): Measured => {
+    const values = [...(runs.get(c.name) ?? [])].sort((a, b) => a - b);
+    const median = values[Math.floor(values.length / 2)] ?? 0;
+    const range = (values[values.length - 1] ?? 0) - (values[0] ?? 0);
+    return {
+      name: c.name,
+      opsPerSec: median,
+      spreadPct: (range / 2 / median) * 100,
+      samples: values.length,
+    };
+  });
+}
+
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export function printTable(title: string, rows: Measured[]): void {
@@ -55,7 +88,7 @@ export function printTable(title: string, rows: Measured[]): void {
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
     console.log(
-      `  ${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(12)} ops/s  ±${r.spreadPct.toFixed(1).padStart(4)}%  (${r.samples} runs)`,
+      `  ${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(12)} ops/s  ±${r.spreadPct.toFixed(1).padStart(4)}%  (${r.samples} rounds)`,
     );
   }
 }

@@ -10,7 +10,15 @@ import { parseArgs } from 'node:util';
 import type { InventoryOptions, LockMode, ProductInput, UpdateRequest } from '../src/index.js';
 import { Inventory } from '../src/index.js';
 import { SingleThreadInventory } from './baseline.js';
-import { type Measured, machine, measure, printRatios, printTable, type Ratio } from './harness.js';
+import {
+  type Contender,
+  compare,
+  type Measured,
+  machine,
+  printRatios,
+  printTable,
+  type Ratio,
+} from './harness.js';
 import { NaiveInventory } from './naive.js';
 import { rawLockedAdd, rawLockedUpdate, rawStore } from './raw.js';
 
@@ -23,11 +31,20 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'Usage: npm run bench -- [--quick] [--json]\n\n  --quick  shorter runs (noisier)\n  --json   print the results as JSON at the end',
+    [
+      'Usage: npm run bench -- [--quick] [--json]',
+      '',
+      '  --quick  a short run (about a minute, noisier)',
+      '  --json   print the results as JSON at the end',
+    ].join('\n'),
   );
   process.exit(0);
 }
-const TIME = values.quick ? 300 : 1500;
+/** Per contender per round, and rounds (interleaved). */
+const TIME = values.quick ? 250 : 700;
+const ROUNDS = values.quick ? 3 : 5;
+/** Idempotency keys both engines hold: filled before measuring, so both run at steady state. */
+const KEYS = values.quick ? 100_000 : 1_000_000;
 
 function products(count: number, available = 1e12): ProductInput[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -82,11 +99,10 @@ function perCall(
 const results: Record<string, Measured> = {};
 const ratios: Ratio[] = [];
 
-/** Measures `fn` (one iteration = `ops` operations) and adds it to `rows`. */
-async function run(rows: Measured[], name: string, ops: number, fn: () => unknown) {
-  const measured = await measure(name, ops, fn, TIME);
-  results[name] = measured;
-  rows.push(measured);
+async function measureAll(title: string, contenders: Contender[]) {
+  const measured = await compare(contenders, TIME, ROUNDS);
+  for (const m of measured) results[m.name] = m;
+  printTable(title, measured);
 }
 
 function ratio(name: string, a: string, b: string, target: number | null) {
@@ -94,109 +110,124 @@ function ratio(name: string, a: string, b: string, target: number | null) {
   ratios.push({ name, value, target });
 }
 
+const LS = 'lockstock 2 workers';
+const ST = 'single-thread engine';
+
 async function routing() {
   const catalog = products(1000);
   const ids = catalog.map((p) => p.productId);
   // 20 000 calls per iteration, 2 000 in flight at a time.
   const N = 20_000;
   const W = 2_000;
-  const rows: Measured[] = [];
   for (const workUs of [0, 5]) {
-    const single = new SingleThreadInventory({ products: catalog, workUs });
-    const inv = await open({ workers: 2, products: catalog, simulate: { workUs } });
+    const idempotency = { maxKeys: KEYS };
+    const single = new SingleThreadInventory({ products: catalog, workUs, idempotency });
+    const inv = await open({ workers: 2, products: catalog, simulate: { workUs }, idempotency });
+    await perCall(single, ids, KEYS, W, true)();
+    await perCall(inv, ids, KEYS, W, true)();
     const w = `work ${workUs} µs`;
-    await run(
-      rows,
-      `single-thread engine, per call + key, ${w}`,
-      N,
-      perCall(single, ids, N, W, true),
-    );
-    await run(rows, `lockstock 2 workers, per call + key, ${w}`, N, perCall(inv, ids, N, W, true));
-    await run(
-      rows,
-      `single-thread engine, per call, no key, ${w}`,
-      N,
-      perCall(single, ids, N, W, false),
-    );
-    await run(
-      rows,
-      `lockstock 2 workers, per call, no key, ${w}`,
-      N,
-      perCall(inv, ids, N, W, false),
-    );
+    const contenders: Contender[] = [
+      { name: `${ST}, per call + key, ${w}`, ops: N, fn: perCall(single, ids, N, W, true) },
+      { name: `${LS}, per call + key, ${w}`, ops: N, fn: perCall(inv, ids, N, W, true) },
+      { name: `${ST}, per call, no key, ${w}`, ops: N, fn: perCall(single, ids, N, W, false) },
+      { name: `${LS}, per call, no key, ${w}`, ops: N, fn: perCall(inv, ids, N, W, false) },
+    ];
+    let naive: NaiveInventory | null = null;
     if (workUs === 0) {
-      const bulk = Array.from({ length: 20_000 }, (_, i) => ({
-        productId: ids[i % ids.length] as string,
-        delta: -1,
-      }));
-      await run(rows, 'lockstock 2 workers, updateMany', bulk.length, () => inv.updateMany(bulk));
-      // The naive design is two orders of magnitude slower: a tenth of the calls.
-      const naive = new NaiveInventory({ products: catalog, workers: 2 });
-      await run(
-        rows,
-        'one Piscina task per update, per call + key',
-        N / 10,
-        perCall(naive, ids, N / 10, W / 10, true),
+      const bulk = ids.flatMap((productId) =>
+        Array.from({ length: 20 }, () => ({ productId, delta: -1 })),
       );
-      await naive.close();
+      contenders.push({
+        name: `${LS}, updateMany`,
+        ops: bulk.length,
+        fn: () => inv.updateMany(bulk),
+      });
+      // The naive design is two orders of magnitude slower: a tenth of the calls.
+      naive = new NaiveInventory({ products: catalog, workers: 2 });
+      const n = naive;
+      contenders.push(
+        {
+          name: 'one Piscina task per update, per call + key',
+          ops: N / 10,
+          fn: perCall(n, ids, N / 10, W, true),
+        },
+        {
+          name: 'one Piscina task per update, per call, no key',
+          ops: N / 10,
+          fn: perCall(n, ids, N / 10, W, false),
+        },
+      );
     }
+    await measureAll(`Per-call API, 1000 products, ${w} in each critical section`, contenders);
+    await naive?.close();
     await inv.close();
   }
   const v = rawStore(1000);
   const field = new Float64Array(1000).fill(1e15);
   const RAW = 200_000;
-  await run(rows, 'raw loop: lock, add to a field, unlock', RAW, () => rawLockedAdd(v, RAW, field));
-  await run(rows, 'raw loop: lock, publish the record, unlock', RAW, () => rawLockedUpdate(v, RAW));
-  printTable('Routing: calls on the caller’s thread → batches on the pool (1000 products)', rows);
-
-  const ls = 'lockstock 2 workers';
-  const st = 'single-thread engine';
+  await measureAll('The physical limit of one thread', [
+    {
+      name: 'raw loop: lock, add to a field, unlock',
+      ops: RAW,
+      fn: () => rawLockedAdd(v, RAW, field),
+    },
+    {
+      name: 'raw loop: lock, publish the record, unlock',
+      ops: RAW,
+      fn: () => rawLockedUpdate(v, RAW),
+    },
+  ]);
   ratio(
     'per call + key vs single-thread (work 0 µs)',
-    `${ls}, per call + key, work 0 µs`,
-    `${st}, per call + key, work 0 µs`,
+    `${LS}, per call + key, work 0 µs`,
+    `${ST}, per call + key, work 0 µs`,
     0.7,
   );
   ratio(
     'per call + key vs single-thread (work 5 µs)',
-    `${ls}, per call + key, work 5 µs`,
-    `${st}, per call + key, work 5 µs`,
+    `${LS}, per call + key, work 5 µs`,
+    `${ST}, per call + key, work 5 µs`,
     1.5,
   );
   ratio(
     'per call, no key vs single-thread (work 0 µs)',
-    `${ls}, per call, no key, work 0 µs`,
-    `${st}, per call, no key, work 0 µs`,
+    `${LS}, per call, no key, work 0 µs`,
+    `${ST}, per call, no key, work 0 µs`,
     null,
   );
   ratio(
     'per call, no key vs single-thread (work 5 µs)',
-    `${ls}, per call, no key, work 5 µs`,
-    `${st}, per call, no key, work 5 µs`,
+    `${LS}, per call, no key, work 5 µs`,
+    `${ST}, per call, no key, work 5 µs`,
     null,
   );
   ratio(
     'per call + key vs one task per update',
-    `${ls}, per call + key, work 0 µs`,
+    `${LS}, per call + key, work 0 µs`,
     'one Piscina task per update, per call + key',
     20,
   );
   ratio(
+    'per call, no key vs one task per update',
+    `${LS}, per call, no key, work 0 µs`,
+    'one Piscina task per update, per call, no key',
+    20,
+  );
+  ratio(
     'updateMany vs raw loop (lock, publish, unlock)',
-    `${ls}, updateMany`,
+    `${LS}, updateMany`,
     'raw loop: lock, publish the record, unlock',
     0.2,
   );
   ratio(
     'updateMany vs raw loop (lock, add, unlock)',
-    `${ls}, updateMany`,
+    `${LS}, updateMany`,
     'raw loop: lock, add to a field, unlock',
     null,
   );
 }
 
 async function scaling() {
-  const rows: Measured[] = [];
   const scenarios = [
     { label: 'hold 100 µs', simulate: { holdUs: 100 }, n: 400 },
     { label: 'work 5 µs', simulate: { workUs: 5 }, n: 4000 },
@@ -205,20 +236,25 @@ async function scaling() {
     // Disjoint products: each update of an iteration names a different product.
     const catalog = products(s.n);
     const ids = catalog.map((p) => p.productId);
+    const engines: Inventory[] = [];
+    const contenders: Contender[] = [];
     for (const workers of [1, 2, 4]) {
       for (const lockMode of ['fine', 'global'] as LockMode[]) {
         const inv = await open({ workers, lockMode, products: catalog, simulate: s.simulate });
-        await run(
-          rows,
-          `${s.label}, ${lockMode}, ${workers} workers`,
-          s.n,
-          perCall(inv, ids, s.n, s.n, false),
-        );
-        await inv.close();
+        engines.push(inv);
+        contenders.push({
+          name: `${s.label}, ${lockMode}, ${workers} workers`,
+          ops: s.n,
+          fn: perCall(inv, ids, s.n, s.n, false),
+        });
       }
     }
+    await measureAll(
+      `Fine vs global lock, ${s.label} in each critical section, ${s.n} disjoint products`,
+      contenders,
+    );
+    await Promise.all(engines.map((e) => e.close()));
   }
-  printTable('Scaling: fine vs global lock, disjoint products, per-call updates', rows);
   ratio(
     'hold 100 µs, 4 workers: fine vs global',
     'hold 100 µs, fine, 4 workers',
