@@ -10,13 +10,7 @@
  * and not differences in those pieces.
  */
 import { isoTime } from '../src/clock.js';
-import {
-  IdempotencyCache,
-  orderPayload,
-  type Payload,
-  samePayload,
-  updatePayload,
-} from '../src/idempotency.js';
+import { IdempotencyCache, orderPayload, type Payload, updatePayload } from '../src/idempotency.js';
 import type {
   OrderOutcome,
   OrderRequest,
@@ -46,7 +40,7 @@ export interface BaselineOptions {
 
 export class SingleThreadInventory {
   private readonly rows = new Map<string, Row>();
-  private readonly idem: IdempotencyCache<UpdateOutcome | OrderOutcome>;
+  private readonly idem: IdempotencyCache;
   private readonly workUs: number;
   private offset = 0;
 
@@ -153,13 +147,11 @@ export class SingleThreadInventory {
   }
 
   private fromCache(key: string, payload: Payload) {
-    const entry = this.idem.get(key);
-    if (entry === undefined) return undefined;
-    if (!samePayload(entry, payload)) {
-      return { status: 'idempotency_key_reused', idempotencyKey: key } as const;
-    }
-    this.idem.replays++;
-    return entry.outcome;
+    const hit = this.idem.check(key, payload);
+    // Everything here completes synchronously: nothing is ever in flight.
+    return hit === 'reused'
+      ? ({ status: 'idempotency_key_reused', idempotencyKey: key } as const)
+      : hit;
   }
 
   private apply(request: UpdateRequest): UpdateOutcome {

@@ -14,7 +14,7 @@ import {
 } from '../memory/protocol.js';
 import { Catalog } from '../src/catalog.js';
 import { isoTime } from '../src/clock.js';
-import { IdempotencyCache, type Payload, samePayload, updatePayload } from '../src/idempotency.js';
+import { IdempotencyCache, type Payload, updatePayload } from '../src/idempotency.js';
 import { loadInitial } from '../src/initial.js';
 import type { ProductInput, UpdateOutcome, UpdateRequest } from '../src/types.js';
 import { checkUpdate, invalid, keyProblem } from '../src/validate.js';
@@ -24,7 +24,7 @@ export class NaiveInventory {
   private readonly views: SharedViews;
   private readonly catalog: Catalog;
   private readonly pool: Piscina;
-  private readonly idem = new IdempotencyCache<UpdateOutcome>(120_000, 1_000_000);
+  private readonly idem = new IdempotencyCache(120_000, 1_000_000);
 
   constructor(options: {
     products: ProductInput[];
@@ -56,12 +56,9 @@ export class NaiveInventory {
     if (key !== undefined) {
       const keyBad = keyProblem(key);
       if (keyBad !== null) return invalid('idempotencyKey', keyBad);
-      const entry = this.idem.get(key);
-      if (entry !== undefined) {
-        if (!samePayload(entry, payload as Payload))
-          return { status: 'idempotency_key_reused', idempotencyKey: key };
-        return (entry.outcome ?? entry.pending) as UpdateOutcome;
-      }
+      const hit = this.idem.check(key, payload as Payload);
+      if (hit === 'reused') return { status: 'idempotency_key_reused', idempotencyKey: key };
+      if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
     const slot = this.catalog.slotOf(request.productId);
     if (slot === undefined) return { status: 'product_not_found', productId: request.productId };

@@ -7,17 +7,24 @@
  * - the same key with another payload gets `idempotency_key_reused`;
  * - a duplicate that arrives while the first is in flight shares its outcome.
  *
- * At most `maxKeys` keys are kept; the oldest go first. Keys are also kept in a FIFO
- * of insertion order beside the Map, so eviction and expiry work from the front in
- * O(1) per request without iterating the Map. A key still in flight is never evicted
- * (its duplicate would apply twice); the bound can be exceeded by at most the
- * requests in flight. The check runs on the caller's thread and takes no lock.
+ * At most `maxKeys` keys are remembered, the oldest evicted first. The check runs on
+ * the caller's thread and takes no lock.
+ *
+ * Keys in flight sit in a small Map of their own until their outcome is known. Known
+ * outcomes go into a ring held in typed-array columns (one Map from key to slot beside
+ * it): a million remembered keys must not become millions of small objects for the
+ * garbage collector to trace over and over. The common outcome, an applied stock
+ * update, is kept as numbers and rebuilt on a replay; rarer ones are kept as objects.
+ * Slots fill in order, so the oldest key is always at the ring's head, and eviction
+ * and expiry work from there in O(1).
  */
+import type { Applied, OrderOutcome, UpdateOutcome } from './types.js';
 
-/** What a key was first used for: an update's fields, or an order's fingerprint. */
+export type Cached = UpdateOutcome | OrderOutcome;
+
+/** What a key was first used for: an update's fields, or an order's items. */
 export interface Payload {
-  /** 'u' for an update, 'o' for an order. */
-  readonly kind: 'u' | 'o';
+  readonly kind: number;
   readonly productId: string;
   readonly delta: number;
   /** expectedVersion, or -1 for none. */
@@ -26,29 +33,8 @@ export interface Payload {
   readonly fingerprint: string;
 }
 
-export interface IdempotencyEntry<O> extends Payload {
-  readonly key: string;
-  readonly expiresAt: number;
-  /** The outcome, once known. */
-  outcome: O | undefined;
-  /** While in flight: the first request's promise, which duplicates share. */
-  pending: Promise<O> | undefined;
-  /** False once the entry has left the Map (expired, evicted, abandoned). */
-  live: boolean;
-}
-
-/** How many expired keys one new key sweeps at most: keeps each call O(1). */
-const SWEEP = 4;
-
-export function samePayload(a: Payload, b: Payload): boolean {
-  return (
-    a.kind === b.kind &&
-    a.productId === b.productId &&
-    a.delta === b.delta &&
-    a.expected === b.expected &&
-    a.fingerprint === b.fingerprint
-  );
-}
+const UPDATE = 1;
+const ORDER = 2;
 
 export function updatePayload(r: {
   productId: string;
@@ -56,7 +42,7 @@ export function updatePayload(r: {
   expectedVersion?: number | undefined;
 }): Payload {
   return {
-    kind: 'u',
+    kind: UPDATE,
     productId: r.productId,
     delta: r.delta,
     expected: r.expectedVersion ?? -1,
@@ -68,110 +54,224 @@ export function orderPayload(
   items: readonly { productId: string; delta: number; expectedVersion?: number | undefined }[],
 ): Payload {
   let fingerprint = '';
-  for (const i of items)
+  for (const i of items) {
     fingerprint += `${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}\u0000`;
-  return { kind: 'o', productId: '', delta: 0, expected: -1, fingerprint };
+  }
+  return { kind: ORDER, productId: '', delta: 0, expected: -1, fingerprint };
 }
 
-export class IdempotencyCache<O> {
-  private readonly entries = new Map<string, IdempotencyEntry<O>>();
-  /** Entries in insertion order from `head`; some may have left the Map already. */
-  private fifo: IdempotencyEntry<O>[] = [];
+function samePayload(a: Payload, b: Payload): boolean {
+  return (
+    a.kind === b.kind &&
+    a.productId === b.productId &&
+    a.delta === b.delta &&
+    a.expected === b.expected &&
+    a.fingerprint === b.fingerprint
+  );
+}
+
+/** A key whose request is in flight: the handle begin() returns. */
+export interface InFlight {
+  readonly key: string;
+  readonly payload: Payload;
+  readonly promise: Promise<Cached>;
+}
+
+/** Slot states in the ring. */
+const EMPTY = 0;
+const APPLIED = 1;
+const OBJECT = 2;
+
+/** Float64 fields per slot. */
+const F_DELTA = 0;
+const F_EXPECTED = 1;
+const F_EXPIRES = 2;
+const F_AVAILABLE = 3;
+const F_VERSION = 4;
+const F_OFFSET = 5;
+const FIELDS = 6;
+
+/** How many expired keys one new key sweeps at most: keeps each call O(1). */
+const SWEEP = 4;
+const INITIAL_SLOTS = 1024;
+
+export class IdempotencyCache {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly slots = new Map<string, number>();
+  // The ring's columns: `count` slots from `head` (mod capacity) hold keys, oldest first.
+  private keys: (string | undefined)[] = [];
+  private productIds: string[] = [];
+  private fingerprints: string[] = [];
+  private lastUpdated: string[] = [];
+  private objects: (Cached | undefined)[] = [];
+  private state = new Uint8Array(0);
+  private kinds = new Uint8Array(0);
+  private numbers = new Float64Array(0);
+  private capacity = 0;
   private head = 0;
+  private count = 0;
+  /** Requests answered from the cache (a replay, or a duplicate sharing one in flight). */
   replays = 0;
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxKeys: number,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  get size(): number {
-    return this.entries.size;
+  ) {
+    this.grow(Math.min(INITIAL_SLOTS, maxKeys));
   }
 
-  /** The live entry for `key`, if any. */
-  get(key: string): IdempotencyEntry<O> | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.pending === undefined && entry.expiresAt <= this.now()) {
-      this.remove(entry);
+  /** Keys remembered now, in flight or known. */
+  get size(): number {
+    return this.slots.size + this.inFlight.size;
+  }
+
+  /**
+   * What to answer a request with this key and payload: its first outcome, the
+   * promise of the first one still in flight, 'reused' (another payload), or
+   * undefined when the key is new.
+   */
+  check(key: string, payload: Payload): Cached | Promise<Cached> | 'reused' | undefined {
+    const flying = this.inFlight.get(key);
+    if (flying !== undefined) {
+      if (!samePayload(flying.payload, payload)) return 'reused';
+      this.replays++;
+      return flying.promise;
+    }
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    const n = slot * FIELDS;
+    if ((this.numbers[n + F_EXPIRES] as number) <= this.now()) {
+      this.forget(slot);
       return undefined;
     }
-    return entry;
-  }
-
-  /** Records `key` as in flight with `pending`, the promise its duplicates will share. */
-  begin(key: string, payload: Payload, pending: Promise<O>): IdempotencyEntry<O> {
-    return this.insert(key, payload, undefined, pending);
-  }
-
-  /** Records a key whose outcome is already known (nothing was in flight). */
-  remember(key: string, payload: Payload, outcome: O): void {
-    this.insert(key, payload, outcome, undefined);
-  }
-
-  complete(entry: IdempotencyEntry<O>, outcome: O): void {
-    entry.outcome = outcome;
-    entry.pending = undefined;
-  }
-
-  /** Forgets an in-flight key whose request was not applied (a lock timed out, a worker failed). */
-  abandon(entry: IdempotencyEntry<O>): void {
-    if (entry.live) this.remove(entry);
-  }
-
-  private remove(entry: IdempotencyEntry<O>): void {
-    entry.live = false;
-    this.entries.delete(entry.key);
-  }
-
-  private insert(
-    key: string,
-    payload: Payload,
-    outcome: O | undefined,
-    pending: Promise<O> | undefined,
-  ) {
-    const now = this.now();
-    const entry: IdempotencyEntry<O> = {
-      kind: payload.kind,
-      productId: payload.productId,
-      delta: payload.delta,
-      expected: payload.expected,
-      fingerprint: payload.fingerprint,
-      key,
-      expiresAt: now + this.ttlMs,
-      outcome,
-      pending,
-      live: true,
+    if (
+      this.kinds[slot] !== payload.kind ||
+      this.productIds[slot] !== payload.productId ||
+      this.numbers[n + F_DELTA] !== payload.delta ||
+      this.numbers[n + F_EXPECTED] !== payload.expected ||
+      this.fingerprints[slot] !== payload.fingerprint
+    ) {
+      return 'reused';
+    }
+    this.replays++;
+    if (this.state[slot] === OBJECT) return this.objects[slot] as Cached;
+    const applied: Applied = {
+      status: 'applied',
+      productId: this.productIds[slot] as string,
+      available: this.numbers[n + F_AVAILABLE] as number,
+      version: this.numbers[n + F_VERSION] as number,
+      lastUpdated: this.lastUpdated[slot] as string,
+      offset: this.numbers[n + F_OFFSET] as number,
     };
-    this.entries.set(key, entry);
-    this.fifo.push(entry);
-    this.trim(now);
-    return entry;
+    return applied;
   }
 
+  /** Records `key` as in flight; `promise` is what its duplicates will share. */
+  begin(key: string, payload: Payload, promise: Promise<Cached>): InFlight {
+    const flying: InFlight = { key, payload, promise };
+    this.inFlight.set(key, flying);
+    return flying;
+  }
+
+  /** The in-flight request's outcome is known: remember it. */
+  complete(flying: InFlight, outcome: Cached): void {
+    if (this.inFlight.get(flying.key) === flying) this.inFlight.delete(flying.key);
+    this.remember(flying.key, flying.payload, outcome);
+  }
+
+  /** The in-flight request was not applied (a lock timed out, a worker failed): forget it. */
+  abandon(flying: InFlight): void {
+    if (this.inFlight.get(flying.key) === flying) this.inFlight.delete(flying.key);
+  }
+
+  /** Remembers a key whose outcome is known. */
+  remember(key: string, p: Payload, outcome: Cached): void {
+    const now = this.now();
+    this.trim(now);
+    if (this.count === this.capacity) this.grow(Math.min(this.capacity * 2, this.maxKeys));
+    const slot = (this.head + this.count) % this.capacity;
+    this.count++;
+    // The key is new to the ring: check() forgot it if it had expired there.
+    this.slots.set(key, slot);
+    this.keys[slot] = key;
+    this.productIds[slot] = p.productId;
+    this.fingerprints[slot] = p.fingerprint;
+    this.kinds[slot] = p.kind;
+    const n = slot * FIELDS;
+    this.numbers[n + F_DELTA] = p.delta;
+    this.numbers[n + F_EXPECTED] = p.expected;
+    this.numbers[n + F_EXPIRES] = now + this.ttlMs;
+    if (outcome.status === 'applied' && 'offset' in outcome) {
+      this.numbers[n + F_AVAILABLE] = outcome.available;
+      this.numbers[n + F_VERSION] = outcome.version;
+      this.numbers[n + F_OFFSET] = outcome.offset;
+      this.lastUpdated[slot] = outcome.lastUpdated;
+      this.state[slot] = APPLIED;
+    } else {
+      this.objects[slot] = outcome;
+      this.state[slot] = OBJECT;
+    }
+  }
+
+  /** Makes room for one more key: evicts the oldest past maxKeys, and a few expired. */
   private trim(now: number): void {
-    const fifo = this.fifo;
     let swept = 0;
-    while (this.head < fifo.length) {
-      const oldest = fifo[this.head] as IdempotencyEntry<O>;
-      if (!oldest.live) {
-        // Already gone (expired on lookup, or abandoned): just drop it here.
-        this.head++;
-        continue;
+    while (this.count > 0) {
+      const slot = this.head;
+      if (this.keys[slot] !== undefined) {
+        const full = this.count >= this.maxKeys;
+        const expired = (this.numbers[slot * FIELDS + F_EXPIRES] as number) <= now;
+        if (!full && (swept >= SWEEP || !expired)) return;
+        this.forget(slot);
+        swept++;
       }
-      if (oldest.pending !== undefined) break;
-      const over = this.entries.size > this.maxKeys;
-      if (!over && (swept >= SWEEP || oldest.expiresAt > now)) break;
-      this.remove(oldest);
-      this.head++;
-      swept++;
+      // An empty slot (expired on lookup) only holds its place in the ring.
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
     }
-    // Compact once the dead front is as long as the live rest.
-    if (this.head > 1024 && this.head * 2 > fifo.length) {
-      this.fifo = fifo.slice(this.head);
-      this.head = 0;
-    }
+  }
+
+  private forget(slot: number): void {
+    const key = this.keys[slot];
+    if (key !== undefined && this.slots.get(key) === slot) this.slots.delete(key);
+    this.keys[slot] = undefined;
+    this.objects[slot] = undefined;
+    this.state[slot] = EMPTY;
+  }
+
+  /** Widens the ring to `capacity` slots, oldest first from slot 0. */
+  private grow(capacity: number): void {
+    const order = Array.from({ length: this.count }, (_, i) => (this.head + i) % this.capacity);
+    const keys = new Array<string | undefined>(capacity).fill(undefined);
+    const productIds = new Array<string>(capacity).fill('');
+    const fingerprints = new Array<string>(capacity).fill('');
+    const lastUpdated = new Array<string>(capacity).fill('');
+    const objects = new Array<Cached | undefined>(capacity).fill(undefined);
+    const state = new Uint8Array(capacity);
+    const kinds = new Uint8Array(capacity);
+    const numbers = new Float64Array(capacity * FIELDS);
+    order.forEach((from, to) => {
+      const key = this.keys[from];
+      keys[to] = key;
+      productIds[to] = this.productIds[from] as string;
+      fingerprints[to] = this.fingerprints[from] as string;
+      lastUpdated[to] = this.lastUpdated[from] as string;
+      objects[to] = this.objects[from];
+      state[to] = this.state[from] as number;
+      kinds[to] = this.kinds[from] as number;
+      numbers.set(this.numbers.subarray(from * FIELDS, (from + 1) * FIELDS), to * FIELDS);
+      if (key !== undefined) this.slots.set(key, to);
+    });
+    this.keys = keys;
+    this.productIds = productIds;
+    this.fingerprints = fingerprints;
+    this.lastUpdated = lastUpdated;
+    this.objects = objects;
+    this.state = state;
+    this.kinds = kinds;
+    this.numbers = numbers;
+    this.capacity = capacity;
+    this.head = 0;
   }
 }

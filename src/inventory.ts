@@ -53,11 +53,10 @@ import { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
 import { InventoryError } from './errors.js';
 import {
+  type Cached,
   IdempotencyCache,
-  type IdempotencyEntry,
   orderPayload,
   type Payload,
-  samePayload,
   updatePayload,
 } from './idempotency.js';
 import { loadInitial, productProblem } from './initial.js';
@@ -103,8 +102,6 @@ const MAX_LIST_LIMIT = 10_000;
 const DEFAULT_LIST_LIMIT = 100;
 const HOTTEST = 10;
 
-type Cached = UpdateOutcome | OrderOutcome;
-
 /** admit*() results: the queue had no room (nothing done) / the row was written. */
 const FULL = Symbol('full');
 const ADMITTED = Symbol('admitted');
@@ -138,7 +135,7 @@ function closedError(): InventoryError {
 export class Inventory {
   private readonly catalog: Catalog;
   private readonly router: Router;
-  private readonly idem: IdempotencyCache<Cached>;
+  private readonly idem: IdempotencyCache;
   private readonly full: QueueFull;
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -363,13 +360,8 @@ export class Inventory {
 
   /** A keyed request's answer from the cache: the outcome, a promise to share, or undefined. */
   private fromCache(key: string, payload: Payload): Cached | Promise<Cached> | undefined {
-    const entry = this.idem.get(key);
-    if (entry === undefined) return undefined;
-    if (!samePayload(entry, payload)) {
-      return { status: 'idempotency_key_reused', idempotencyKey: key };
-    }
-    this.idem.replays++;
-    return entry.outcome ?? entry.pending;
+    const hit = this.idem.check(key, payload);
+    return hit === 'reused' ? { status: 'idempotency_key_reused', idempotencyKey: key } : hit;
   }
 
   /**
@@ -708,8 +700,7 @@ export class Inventory {
 
   private answer(b: Batch, r: number, outcome: unknown): void {
     const entry = b.keyed[r];
-    if (entry !== undefined)
-      this.idem.complete(entry as IdempotencyEntry<Cached>, outcome as Cached);
+    if (entry !== undefined) this.idem.complete(entry, outcome as Cached);
     const resolve = b.resolvers[r];
     if (resolve !== undefined) resolve(outcome as never);
     b.sinks[r]?.deliver(b.sinkIndex[r] as number, outcome);
@@ -718,7 +709,7 @@ export class Inventory {
   /** Row `r` was not applied: nothing is cached under its key, so a retry can apply. */
   private fail(b: Batch, r: number, kind: number, error: InventoryError): void {
     const entry = b.keyed[r];
-    if (entry !== undefined) this.idem.abandon(entry as IdempotencyEntry<Cached>);
+    if (entry !== undefined) this.idem.abandon(entry);
     const resolve = b.resolvers[r];
     if (resolve !== undefined) resolve(Promise.reject(error) as never);
     b.sinks[r]?.fail(b.sinkIndex[r] as number, error);

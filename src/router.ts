@@ -27,7 +27,7 @@ import {
   type ListTask,
   META_STARTED,
 } from '../memory/protocol.js';
-import type { IdempotencyEntry } from './idempotency.js';
+import type { InFlight } from './idempotency.js';
 import { MAX_ORDER_ITEMS } from './options.js';
 import type { Sink } from './sinks.js';
 
@@ -42,7 +42,7 @@ export class Batch {
   /** Per row: the resolve function of the update() call that wrote it, if one did. */
   readonly resolvers: (((value: never) => void) | undefined)[];
   /** Per row: the idempotency entry its outcome completes, for keyed requests. */
-  readonly keyed: (IdempotencyEntry<unknown> | undefined)[];
+  readonly keyed: (InFlight | undefined)[];
   /** Per row: the product id the row names. */
   readonly ids: string[];
   /** Ids and names for create and set rows. */
@@ -54,7 +54,7 @@ export class Batch {
     this.sinks = new Array<Sink<unknown> | undefined>(capacity).fill(undefined);
     this.sinkIndex = new Int32Array(capacity);
     this.resolvers = new Array<((value: never) => void) | undefined>(capacity).fill(undefined);
-    this.keyed = new Array<IdempotencyEntry<unknown> | undefined>(capacity).fill(undefined);
+    this.keyed = new Array<InFlight | undefined>(capacity).fill(undefined);
     this.ids = new Array<string>(capacity).fill('');
   }
 
