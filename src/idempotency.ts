@@ -176,13 +176,14 @@ export class IdempotencyCache {
 
   /** The in-flight request's outcome is known: remember it. */
   complete(flying: InFlight, outcome: Cached): void {
-    if (this.inFlight.get(flying.key) === flying) this.inFlight.delete(flying.key);
+    // Duplicates share the first request's entry, so the key maps to this one.
+    this.inFlight.delete(flying.key);
     this.remember(flying.key, flying.payload, outcome);
   }
 
   /** The in-flight request was not applied (a lock timed out, a worker failed): forget it. */
   abandon(flying: InFlight): void {
-    if (this.inFlight.get(flying.key) === flying) this.inFlight.delete(flying.key);
+    this.inFlight.delete(flying.key);
   }
 
   /** Remembers a key whose outcome is known. */
@@ -233,8 +234,10 @@ export class IdempotencyCache {
   }
 
   private forget(slot: number): void {
+    // A key holds one slot at a time: check() forgets an expired slot before its key
+    // can be remembered again.
     const key = this.keys[slot];
-    if (key !== undefined && this.slots.get(key) === slot) this.slots.delete(key);
+    if (key !== undefined) this.slots.delete(key);
     this.keys[slot] = undefined;
     this.objects[slot] = undefined;
     this.state[slot] = EMPTY;
