@@ -20,7 +20,7 @@ import type {
   UpdateRequest,
 } from '../src/types.js';
 import { checkUpdate, invalid, keyProblem } from '../src/validate.js';
-import { spin } from '../workers/simulate.js';
+import { simulation } from '../workers/simulate.js';
 
 interface Row {
   productId: string;
@@ -36,12 +36,17 @@ export interface BaselineOptions {
   idempotency?: { ttlMs?: number; maxKeys?: number };
   /** CPU spin per update, as lockstock's simulate.workUs. */
   workUs?: number;
+  /**
+   * Blocking wait per update, as lockstock's simulate.holdUs: on one thread, I/O done
+   * while holding the data blocks everything, which is what this engine would do.
+   */
+  holdUs?: number;
 }
 
 export class SingleThreadInventory {
   private readonly rows = new Map<string, Row>();
   private readonly idem: IdempotencyCache;
-  private readonly workUs: number;
+  private readonly simulate: (() => void) | null;
   private offset = 0;
 
   constructor(options: BaselineOptions) {
@@ -61,7 +66,7 @@ export class SingleThreadInventory {
       options.idempotency?.ttlMs ?? 120_000,
       options.idempotency?.maxKeys ?? 1_000_000,
     );
-    this.workUs = options.workUs ?? 0;
+    this.simulate = simulation(options.workUs ?? 0, options.holdUs ?? 0);
   }
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
@@ -109,7 +114,7 @@ export class SingleThreadInventory {
       const row = this.rows.get(item.productId);
       if (row === undefined)
         return { status: 'product_not_found', productId: item.productId, failedItem: i };
-      if (this.workUs > 0) spin(this.workUs);
+      this.simulate?.();
       if (item.expectedVersion !== undefined && item.expectedVersion !== row.version) {
         return {
           status: 'version_conflict',
@@ -174,7 +179,7 @@ export class SingleThreadInventory {
   private applyUpdate(request: UpdateRequest): UpdateOutcome {
     const row = this.rows.get(request.productId);
     if (row === undefined) return { status: 'product_not_found', productId: request.productId };
-    if (this.workUs > 0) spin(this.workUs);
+    this.simulate?.();
     if (request.expectedVersion !== undefined && request.expectedVersion !== row.version) {
       return {
         status: 'version_conflict',

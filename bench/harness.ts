@@ -28,11 +28,15 @@ export async function measure(
   ops: number,
   fn: () => unknown,
   timeMs: number,
+  minIterations = 5,
 ): Promise<Measured> {
+  // Warm-up (JIT, caches, pool threads) runs for a share of the time budget, at least
+  // one iteration; the measured part for the budget and at least `minIterations`.
   const bench = new Bench({
     time: timeMs,
     warmupTime: Math.min(500, timeMs / 2),
-    iterations: 5,
+    warmupIterations: 1,
+    iterations: minIterations,
     throws: true,
   });
   bench.add(name, fn as () => Promise<void>);
@@ -60,11 +64,16 @@ export interface Contender {
  * noisy neighbour slows every contender alike rather than whichever ran at the time;
  * reports each one's median over the rounds, and half the range as the spread.
  */
-export async function compare(contenders: Contender[], timeMs: number, rounds: number) {
+export async function compare(
+  contenders: Contender[],
+  timeMs: number,
+  rounds: number,
+  minIterations = 5,
+) {
   const runs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const c of contenders) {
-      const m = await measure(c.name, c.ops, c.fn, timeMs);
+      const m = await measure(c.name, c.ops, c.fn, timeMs, minIterations);
       runs.get(c.name)?.push(m.opsPerSec);
     }
   }

@@ -7,9 +7,10 @@
  *   npm run bench -- [--quick] [--json]
  */
 import { parseArgs } from 'node:util';
-import type { InventoryOptions, LockMode, ProductInput, UpdateRequest } from '../src/index.js';
+import type { InventoryOptions, LockMode, ProductInput } from '../src/index.js';
 import { Inventory } from '../src/index.js';
 import { SingleThreadInventory } from './baseline.js';
+import { drive, type Target, updates } from './drive.js';
 import {
   type Contender,
   compare,
@@ -59,41 +60,9 @@ function open(options: InventoryOptions): Promise<Inventory> {
   return Inventory.open({ logger: { level: 'silent' }, ...options });
 }
 
-interface PerCallEngine {
-  update(request: UpdateRequest): Promise<unknown>;
-}
-
-let keySeq = 0;
-/**
- * One iteration: `total` update() calls, `window` of them in flight at any time (each
- * completion issues the next, as independent clients would), each with its own
- * idempotency key when `keyed`.
- */
-function perCall(
-  engine: PerCallEngine,
-  ids: string[],
-  total: number,
-  window: number,
-  keyed: boolean,
-) {
-  return () =>
-    new Promise<void>((resolve, reject) => {
-      let issued = 0;
-      let finished = 0;
-      const issue = () => {
-        const productId = ids[issued++ % ids.length] as string;
-        const request = keyed
-          ? { productId, delta: -1, idempotencyKey: `k${keySeq++}` }
-          : { productId, delta: -1 };
-        engine.update(request).then(done, reject);
-      };
-      const done = () => {
-        finished++;
-        if (issued < total) issue();
-        else if (finished === total) resolve();
-      };
-      for (let k = 0; k < Math.min(window, total); k++) issue();
-    });
+/** One iteration: `total` updates, `window` in flight, each keyed when `keyed`. */
+function perCall(engine: Target, ids: string[], total: number, window: number, keyed: boolean) {
+  return drive(engine, updates(ids, total), window, keyed);
 }
 
 const results: Record<string, Measured> = {};

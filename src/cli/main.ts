@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The `lockstock` command: subcommands load (and later bench, serve). */
+/** The `lockstock` command: subcommands load and bench (room for serve). */
 import { readFileSync } from 'node:fs';
 import { InventoryError } from '../errors.js';
 import { UsageError } from './args.js';
-import { LOAD_SUMMARY, loadCommand } from './load-command.js';
+import { benchCommand } from './bench-command.js';
+import { loadCommand } from './load-command.js';
 
 const HELP = `Usage: lockstock <command> [options]
 
@@ -11,6 +12,7 @@ An inventory engine on real threads: products in one SharedArrayBuffer, a lock p
 
 Commands:
   load     drive an engine with a workload, report, and verify nothing was lost
+  bench    sweep thread counts × lock modes × scenarios, beside the peers
 
 Run \`lockstock <command> --help\` for a command's options.
   -h, --help       show this help
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'load':
       return loadCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);
@@ -49,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`lockstock: unknown command '${command}' (commands: load)`);
+      throw new UsageError(`lockstock: unknown command '${command}' (commands: load, bench)`);
   }
 }
 
@@ -70,5 +74,3 @@ main(process.argv.slice(2)).then(
     }
   },
 );
-
-export { LOAD_SUMMARY };

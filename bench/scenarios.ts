@@ -1,0 +1,127 @@
+/**
+ * The thread-scaling scenarios of `lockstock bench`: each a catalog, the work done
+ * inside each product's critical section, and the list of operations one iteration
+ * sends. Every engine under test runs the same list.
+ */
+import { ProductPicker, rng } from '../src/cli/workload.js';
+import type { ProductInput } from '../src/types.js';
+import type { Op } from './drive.js';
+
+export type PeerKind =
+  | 'single-thread'
+  | 'one-task-per-update'
+  | 'redis-lua'
+  | 'redis-lua-pipelined';
+
+export interface Scenario {
+  /** 1–5, as the issue and the README number them. */
+  id: number;
+  key: string;
+  title: string;
+  products: ProductInput[];
+  simulate: { workUs: number; holdUs: number };
+  /** One iteration's operations. */
+  ops: Op[];
+  /** Calls in flight. */
+  window: number;
+  /** Each update and order carries a new idempotency key. */
+  keyed: boolean;
+  peers: PeerKind[];
+}
+
+const STOCK = 1_000_000_000;
+
+function catalog(count: number): ProductInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    productId: `P${i}`,
+    name: `Product ${i}`,
+    available: STOCK,
+    price: 1,
+  }));
+}
+
+export function scenarios(): Scenario[] {
+  const random = rng(7);
+  const hot = catalog(1000);
+  const zipf = new ProductPicker(hot.length, { kind: 'zipf', theta: 0.99 }, random);
+  const reads = catalog(1000);
+  const uniform = new ProductPicker(reads.length, { kind: 'uniform' }, random);
+  const overlapping = catalog(100);
+  const orderPick = new ProductPicker(overlapping.length, { kind: 'zipf', theta: 0.5 }, random);
+  const cpu = catalog(2000);
+  const io = catalog(800);
+  const id = (p: ProductInput[], i: number) => (p[i] as ProductInput).productId;
+  return [
+    {
+      id: 1,
+      key: 'cpu',
+      title: 'disjoint products, CPU work in the lock (work 5 µs)',
+      products: cpu,
+      simulate: { workUs: 5, holdUs: 0 },
+      ops: cpu.map((p) => ({ kind: 'update', productId: p.productId, delta: -1 })),
+      window: cpu.length,
+      keyed: false,
+      peers: ['single-thread', 'one-task-per-update'],
+    },
+    {
+      id: 2,
+      key: 'io',
+      title: 'disjoint products, I/O-like wait in the lock (hold 100 µs)',
+      products: io,
+      simulate: { workUs: 0, holdUs: 100 },
+      ops: io.map((p) => ({ kind: 'update', productId: p.productId, delta: -1 })),
+      window: io.length,
+      keyed: false,
+      peers: ['single-thread', 'one-task-per-update'],
+    },
+    {
+      id: 3,
+      key: 'hot',
+      title: 'hot keys (zipf 0.99 over 1000 products), every update with an idempotency key',
+      products: hot,
+      simulate: { workUs: 0, holdUs: 0 },
+      ops: Array.from({ length: 5000 }, () => ({
+        kind: 'update',
+        productId: id(hot, zipf.next()),
+        delta: -1,
+      })),
+      window: 1000,
+      keyed: true,
+      peers: ['single-thread', 'one-task-per-update', 'redis-lua', 'redis-lua-pipelined'],
+    },
+    {
+      id: 4,
+      key: 'read',
+      title: 'read-heavy: 90% get, 10% updates (1000 products)',
+      products: reads,
+      simulate: { workUs: 0, holdUs: 0 },
+      ops: Array.from({ length: 20_000 }, (): Op => {
+        const productId = id(reads, uniform.next());
+        return random() < 0.9
+          ? { kind: 'read', productId }
+          : { kind: 'update', productId, delta: -1 };
+      }),
+      window: 1000,
+      keyed: false,
+      peers: ['single-thread', 'redis-lua', 'redis-lua-pipelined'],
+    },
+    {
+      id: 5,
+      key: 'orders',
+      title: 'orders of 3 products over 100 overlapping products (hold 20 µs per item)',
+      products: overlapping,
+      simulate: { workUs: 0, holdUs: 20 },
+      ops: Array.from({ length: 500 }, (): Op => {
+        const picked = new Set<number>();
+        while (picked.size < 3) picked.add(orderPick.next());
+        return {
+          kind: 'order',
+          items: [...picked].map((i) => ({ productId: id(overlapping, i), delta: -1 })),
+        };
+      }),
+      window: 200,
+      keyed: false,
+      peers: ['single-thread'],
+    },
+  ];
+}

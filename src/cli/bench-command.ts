@@ -1,0 +1,143 @@
+/** `lockstock bench`: the thread-scaling sweep, its tables, charts and result files. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { svgChart } from '../../bench/chart.js';
+import { scenarios } from '../../bench/scenarios.js';
+import { type SweepOptions, sweep } from '../../bench/sweep.js';
+import { checkFigures, formatSweep } from '../../bench/sweep-report.js';
+import type { LockMode } from '../types.js';
+import { numberOption, type OptionSpecs, parse, UsageError, usage } from './args.js';
+
+export const BENCH_OPTIONS: OptionSpecs = {
+  threads: {
+    type: 'string',
+    value: 'list',
+    help: 'pool thread counts to sweep',
+    default: '1,2,4,8',
+  },
+  modes: {
+    type: 'string',
+    value: 'list',
+    help: 'lock modes: fine, global',
+    default: 'fine,global',
+  },
+  scenarios: {
+    type: 'string',
+    value: 'list',
+    help: 'scenarios by number or name: 1 cpu, 2 io, 3 hot, 4 read, 5 orders',
+    default: '1,2,3,4,5',
+  },
+  'skip-peers': {
+    type: 'boolean',
+    help: 'leave out the single-thread engine, one task per update, and Redis',
+  },
+  runs: {
+    type: 'string',
+    value: 'n',
+    help: 'interleaved runs per figure; the median is reported',
+    default: 3,
+  },
+  time: { type: 'string', value: 'ms', help: 'time per run', default: 400 },
+  quick: {
+    type: 'boolean',
+    help: 'a small sweep in under a minute: threads 1,2,4, one 120 ms run each',
+  },
+  out: {
+    type: 'string',
+    value: 'dir',
+    help: 'where results.json and scaling.svg go',
+    default: 'bench-results',
+  },
+  json: { type: 'boolean', help: 'print { machine, results } as JSON and nothing else' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+export const BENCH_SUMMARY = [
+  'Sweeps pool thread counts × lock modes × scenarios and shows the scaling, side by side',
+  'with the peers a user might pick instead: an in-process single-thread engine, one Piscina',
+  'task per update, and Redis with a Lua script (when redis-server is installed). Writes the',
+  'results as JSON and a chart as SVG.',
+].join('\n');
+
+function list(name: string, raw: string, parseItem: (item: string) => number | string | null) {
+  const items = raw.split(',').map((s) => s.trim());
+  const parsed = items.map(parseItem);
+  const bad = items.find((_, i) => parsed[i] === null);
+  if (items.length === 0 || bad !== undefined) {
+    throw new UsageError(`lockstock bench: --${name} has an invalid item '${bad ?? raw}'`);
+  }
+  return [...new Set(parsed as (number | string)[])];
+}
+
+export function benchConfig(argv: string[]) {
+  const v = parse('bench', argv, BENCH_OPTIONS);
+  const quick = v.quick === true;
+  const rawThreads = v.threads === undefined ? (quick ? '1,2,4' : '1,2,4,8') : String(v.threads);
+  const threads = list('threads', rawThreads, (s) => {
+    const t = Number(s);
+    return Number.isInteger(t) && t >= 1 && t <= 256 && /^\d+$/.test(s) ? t : null;
+  }) as number[];
+  threads.sort((a, b) => a - b);
+  const modes = list('modes', String(v.modes ?? 'fine,global'), (s) =>
+    s === 'fine' || s === 'global' ? s : null,
+  ) as LockMode[];
+  const known = scenarios();
+  const chosen = list('scenarios', String(v.scenarios ?? '1,2,3,4,5'), (s) => {
+    const found = known.find((k) => String(k.id) === s || k.key === s);
+    return found === undefined ? null : found.id;
+  }) as number[];
+  const options: SweepOptions = {
+    threads,
+    modes,
+    scenarios: chosen.sort((a, b) => a - b),
+    peers: v['skip-peers'] !== true,
+    rounds: numberOption('bench', 'runs', v.runs, quick ? 1 : 3, { min: 1, max: 50 }),
+    timeMs: numberOption('bench', 'time', v.time, quick ? 120 : 400, { min: 10, max: 60_000 }),
+    minIterations: quick ? 2 : 5,
+    progress: null,
+  };
+  return {
+    options,
+    json: v.json === true,
+    out: String(v.out ?? 'bench-results'),
+    help: v.help === true,
+  };
+}
+
+/** Runs `lockstock bench`; returns the process exit code. */
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { options, json, out, help } = benchConfig(argv);
+  if (help) {
+    process.stdout.write(usage('bench', BENCH_SUMMARY, BENCH_OPTIONS));
+    return 0;
+  }
+  if (!json) {
+    options.progress = process.stderr.isTTY
+      ? (line) => process.stderr.write(`\r${line}\x1b[K`)
+      : (line) => process.stderr.write(`${line}\n`);
+  }
+  const report = await sweep(options);
+  if (!json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  const figures = checkFigures(report);
+  mkdirSync(out, { recursive: true });
+  const resultsFile = path.join(out, 'results.json');
+  const chartFile = path.join(out, 'scaling.svg');
+  const document = {
+    machine: report.machine,
+    results: report.results,
+    figures,
+    notes: report.notes,
+  };
+  writeFileSync(
+    resultsFile,
+    `${JSON.stringify({ ...document, scenarios: report.scenarios }, null, 2)}\n`,
+  );
+  writeFileSync(chartFile, await svgChart(report));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(document)}\n`);
+  } else {
+    process.stdout.write(formatSweep(report, options.threads, process.stdout.isTTY === true));
+    process.stdout.write(`\nwrote ${resultsFile} and ${chartFile}\n`);
+  }
+  return 0;
+}
