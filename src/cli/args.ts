@@ -21,9 +21,22 @@ export function parse(command: string, argv: string[], specs: OptionSpecs) {
   for (const [name, spec] of Object.entries(specs)) {
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
   }
+  // `--ops -5` is a negative number to check, not an option: hand it over as `--ops=-5`.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const spec = arg.startsWith('--') ? specs[arg.slice(2)] : undefined;
+    if (spec?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args,
       options,
       strict: true,
       allowPositionals: true,
@@ -34,7 +47,10 @@ export function parse(command: string, argv: string[], specs: OptionSpecs) {
     return values as Record<string, string | boolean | undefined>;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // parseArgs explains at length over several lines; one line names the argument.
+    const message = ((error as Error).message.split('\n')[0] ?? '')
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/\.$/, '');
     throw new UsageError(`lockstock ${command}: ${lowerFirst(message)}`);
   }
 }

@@ -181,13 +181,15 @@ function histogram() {
 }
 
 function summary(h: ReturnType<typeof histogram>): LatencySummary {
+  // A percentile reads as its bucket's highest value, which can pass the exact maximum.
+  const at = (p: number) => Math.min(h.getValueAtPercentile(p), h.maxValue);
   return {
     count: h.totalCount,
     mean: Math.round(h.mean * 10) / 10,
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
     max: h.maxValue,
   };
 }
