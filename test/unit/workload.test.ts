@@ -35,7 +35,10 @@ describe('load workload', () => {
     const count = (skew: string) => {
       const picker = new ProductPicker(1000, parseSkew(skew), rng(1));
       const hits = new Int32Array(1000);
-      for (let i = 0; i < 20_000; i++) hits[picker.next()]++;
+      for (let i = 0; i < 20_000; i++) {
+        const p = picker.next();
+        hits[p] = (hits[p] as number) + 1;
+      }
       return hits;
     };
     const zipf = count('zipf:0.99');
