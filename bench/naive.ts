@@ -24,14 +24,16 @@ export class NaiveInventory {
   private readonly views: SharedViews;
   private readonly catalog: Catalog;
   private readonly pool: Piscina;
-  private readonly idem = new IdempotencyCache(120_000, 1_000_000);
+  private readonly idem: IdempotencyCache;
 
   constructor(options: {
     products: ProductInput[];
     workers: number;
     workUs?: number;
     holdUs?: number;
+    maxKeys?: number;
   }) {
+    this.idem = new IdempotencyCache(120_000, options.maxKeys ?? 1_000_000);
     this.views = createBuffer(Math.max(1, options.products.length));
     this.catalog = new Catalog(this.views.capacity);
     loadInitial(this.views, this.catalog, options.products);

@@ -107,6 +107,7 @@ async function runScenario(
           lockMode: mode,
           products: s.products,
           simulate: s.simulate,
+          idempotency: { maxKeys: s.maxKeys },
           logger: { level: 'silent' },
         });
         closers.push(() => inv.close());
@@ -119,7 +120,12 @@ async function runScenario(
         });
       }
       if (peers.has('one-task-per-update') && onlyUpdates(s.ops)) {
-        const naive = new NaiveInventory({ products: s.products, workers: threads, ...s.simulate });
+        const naive = new NaiveInventory({
+          products: s.products,
+          workers: threads,
+          maxKeys: s.maxKeys,
+          ...s.simulate,
+        });
         closers.push(() => naive.close());
         contenders.push({
           name: `naive ${threads}`,
@@ -131,7 +137,11 @@ async function runScenario(
       }
       if (index === 0) {
         if (peers.has('single-thread')) {
-          const single = new SingleThreadInventory({ products: s.products, ...s.simulate });
+          const single = new SingleThreadInventory({
+            products: s.products,
+            idempotency: { maxKeys: s.maxKeys },
+            ...s.simulate,
+          });
           contenders.push({
             name: 'single',
             mode: 'single-thread',
