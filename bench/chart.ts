@@ -31,7 +31,7 @@ function plotted(report: SweepReport): (SweepResult & { series: string })[] {
 }
 
 export async function svgChart(report: SweepReport): Promise<string> {
-  const titles = Object.fromEntries(report.scenarios.map((s) => [s.key, `${s.id}. ${s.title}`]));
+  const titles = Object.fromEntries(report.scenarios.map((s) => [s.key, `${s.id}. ${s.short}`]));
   const spec: vl.TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {

@@ -18,6 +18,8 @@ export interface Scenario {
   id: number;
   key: string;
   title: string;
+  /** For the chart's panel headings. */
+  short: string;
   products: ProductInput[];
   simulate: { workUs: number; holdUs: number };
   /** One iteration's operations. */
@@ -61,6 +63,7 @@ export function scenarios(): Scenario[] {
     {
       id: 1,
       key: 'cpu',
+      short: 'CPU work in the lock (5 µs)',
       title: 'disjoint products, CPU work in the lock (work 5 µs)',
       products: cpu,
       simulate: { workUs: 5, holdUs: 0 },
@@ -73,6 +76,7 @@ export function scenarios(): Scenario[] {
     {
       id: 2,
       key: 'io',
+      short: 'I/O-like wait in the lock (100 µs)',
       title: 'disjoint products, I/O-like wait in the lock (hold 100 µs)',
       products: io,
       simulate: { workUs: 0, holdUs: 100 },
@@ -85,6 +89,7 @@ export function scenarios(): Scenario[] {
     {
       id: 3,
       key: 'hot',
+      short: 'hot keys (zipf 0.99), idempotency keys',
       title:
         'hot keys (zipf 0.99 over 1000 products), every update with an idempotency key (100k kept)',
       products: hot,
@@ -102,6 +107,7 @@ export function scenarios(): Scenario[] {
     {
       id: 4,
       key: 'read',
+      short: 'read-heavy: 90% get, 10% updates',
       title: 'read-heavy: 90% get, 10% updates (1000 products)',
       products: reads,
       simulate: { workUs: 0, holdUs: 0 },
@@ -119,6 +125,7 @@ export function scenarios(): Scenario[] {
     {
       id: 5,
       key: 'orders',
+      short: '3-product orders, 100 overlapping products',
       title: 'orders of 3 products over 100 overlapping products (hold 20 µs per item)',
       products: overlapping,
       simulate: { workUs: 0, holdUs: 20 },

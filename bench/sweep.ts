@@ -48,7 +48,7 @@ export interface SweepReport {
   machine: { cores: number; cpu: string; node: string };
   results: SweepResult[];
   notes: string[];
-  scenarios: { id: number; key: string; title: string }[];
+  scenarios: { id: number; key: string; title: string; short: string }[];
 }
 
 function onlyUpdates(ops: Op[]): boolean {
@@ -82,7 +82,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     machine,
     results,
     notes,
-    scenarios: chosen.map(({ id, key, title }) => ({ id, key, title })),
+    scenarios: chosen.map(({ id, key, title, short }) => ({ id, key, title, short })),
   };
 }
 
