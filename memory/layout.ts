@@ -146,7 +146,8 @@ export interface SharedViews {
   readonly capacity: number;
 }
 
-function views(buffer: SharedArrayBuffer, capacity: number): SharedViews {
+/** The typed views over `buffer`, unchecked (attachBuffer checks). */
+export function views(buffer: SharedArrayBuffer, capacity: number): SharedViews {
   return {
     buffer,
     i32: new Int32Array(buffer),

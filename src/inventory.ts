@@ -251,10 +251,7 @@ export class Inventory {
     if (this.closing) return Promise.reject(closedError());
     const result = this.admitUpdate(request, null, 0);
     if (result instanceof Promise) return result;
-    if (result === FULL) {
-      this.queueFullCount++;
-      return Promise.resolve(this.full);
-    }
+    if (result === FULL) return this.turnAway();
     return Promise.resolve(result as UpdateOutcome);
   }
 
@@ -389,10 +386,7 @@ export class Inventory {
     if (this.closing) return Promise.reject(closedError());
     const result = this.admitOrder(request);
     if (result instanceof Promise) return result;
-    if (result === FULL) {
-      this.queueFullCount++;
-      return Promise.resolve(this.full);
-    }
+    if (result === FULL) return this.turnAway();
     return Promise.resolve(result);
   }
 
@@ -627,25 +621,16 @@ export class Inventory {
     if (bad !== null) return Promise.resolve(bad);
     const slot = this.catalog.slotOf(request.productId);
     if (slot === undefined) return Promise.resolve(notFound(request.productId));
-    if (!this.router.hasRoom(1)) {
-      this.queueFullCount++;
-      return Promise.resolve(this.full);
-    }
+    if (!this.router.hasRoom(1)) return this.turnAway();
     const d = new Deferred<SetOutcome>();
-    const b = this.router.claim(slot, 1);
-    const r = b.rows++;
+    const b = this.writeRow(KIND_SET, slot, request.productId, request.expectedVersion, d);
+    const r = b.rows - 1;
     const c = b.columns;
-    c.kind[r] = KIND_SET;
-    c.slot[r] = slot;
-    c.generation[r] = this.catalog.generations[slot] as number;
-    c.expected[r] = request.expectedVersion ?? ANY_VERSION;
     c.aux[r] =
       (request.price !== undefined ? SET_PRICE : 0) | (request.name !== undefined ? SET_NAME : 0);
     c.price[r] = request.price ?? 0;
     c.str[r] = b.strings.length;
     b.strings.push(request.name ?? '');
-    b.sinks[r] = d as Sink<unknown>;
-    b.ids[r] = request.productId;
     return d.promise;
   }
 
@@ -659,21 +644,39 @@ export class Inventory {
     if (optionsProblem !== null) return Promise.resolve(invalid('expectedVersion', optionsProblem));
     const slot = this.catalog.slotOf(productId);
     if (slot === undefined) return Promise.resolve(notFound(productId));
-    if (!this.router.hasRoom(1)) {
-      this.queueFullCount++;
-      return Promise.resolve(this.full);
-    }
+    if (!this.router.hasRoom(1)) return this.turnAway();
     const d = new Deferred<DeleteOutcome>();
+    this.writeRow(KIND_DELETE, slot, productId, options.expectedVersion, d);
+    return d.promise;
+  }
+
+  /**
+   * Writes the columns every single-product admin row has, answering `sink`; returns
+   * the batch, whose last row it is.
+   */
+  private writeRow(
+    kind: number,
+    slot: number,
+    productId: string,
+    expectedVersion: number | undefined,
+    sink: Sink<never>,
+  ): Batch {
     const b = this.router.claim(slot, 1);
     const r = b.rows++;
     const c = b.columns;
-    c.kind[r] = KIND_DELETE;
+    c.kind[r] = kind;
     c.slot[r] = slot;
     c.generation[r] = this.catalog.generations[slot] as number;
-    c.expected[r] = options.expectedVersion ?? ANY_VERSION;
-    b.sinks[r] = d as Sink<unknown>;
+    c.expected[r] = expectedVersion ?? ANY_VERSION;
+    b.sinks[r] = sink as Sink<unknown>;
     b.ids[r] = productId;
-    return d.promise;
+    return b;
+  }
+
+  /** The answer to a single call that found the queue full. */
+  private turnAway(): Promise<QueueFull> {
+    this.queueFullCount++;
+    return Promise.resolve(this.full);
   }
 
   // ---------------------------------------------------------------------------

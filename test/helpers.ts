@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { rng } from '../src/cli/workload.js';
 import type { InventoryOptions, ProductInput } from '../src/index.js';
 import { Inventory } from '../src/index.js';
 import type { Report, Role } from './fixtures/lock-worker.js';
@@ -46,14 +47,5 @@ export function open(options: InventoryOptions = {}): Promise<Inventory> {
   return Inventory.open({ workers: 2, logger: { level: 'silent' }, ...options });
 }
 
-/** A small deterministic PRNG (mulberry32), so stress runs can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so stress runs can be replayed. */
+export const random = rng;
