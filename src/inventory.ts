@@ -108,6 +108,19 @@ const ADMITTED = Symbol('admitted');
 
 function ignore(): void {}
 
+/** The product a create or set row left behind, as its result columns tell. */
+function rowProduct(b: Batch, r: number, name: string): Product {
+  const c = b.columns;
+  return {
+    productId: b.ids[r] as string,
+    name,
+    available: c.resAvailable[r] as number,
+    price: c.price[r] as number,
+    version: (c.resVersion[r] as number) >>> 0,
+    lastUpdated: isoTime(c.resLastUpdated[r] as number),
+  };
+}
+
 function round3(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 1000) / 1000 : 0;
 }
@@ -736,15 +749,7 @@ export class Inventory {
     if (c.status[r] !== STATUS_APPLIED) return null;
     const name = b.strings[(c.str[r] as number) + 1] as string;
     this.cacheName(c.slot[r] as number, c.generation[r] as number, 1, name);
-    return {
-      productId: b.ids[r] as string,
-      name,
-      available: c.resAvailable[r] as number,
-      price: c.price[r] as number,
-      version: (c.resVersion[r] as number) >>> 0,
-      lastUpdated: isoTime(c.resLastUpdated[r] as number),
-      offset: c.resOffset[r] as number,
-    };
+    return { ...rowProduct(b, r, name), offset: c.resOffset[r] as number };
   }
 
   private setOutcome(b: Batch, r: number): SetOutcome | null {
@@ -757,18 +762,7 @@ export class Inventory {
     const name = named
       ? (b.strings[c.str[r] as number] as string)
       : this.currentName(slot, generation);
-    return {
-      status: 'applied',
-      product: {
-        productId,
-        name,
-        available: c.resAvailable[r] as number,
-        price: c.price[r] as number,
-        version: (c.resVersion[r] as number) >>> 0,
-        lastUpdated: isoTime(c.resLastUpdated[r] as number),
-      },
-      offset: c.resOffset[r] as number,
-    };
+    return { status: 'applied', product: rowProduct(b, r, name), offset: c.resOffset[r] as number };
   }
 
   private deleted(b: Batch, r: number): DeleteOutcome | null {
