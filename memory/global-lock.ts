@@ -20,10 +20,10 @@
  * mode: IX in bits 0-9, S in bits 10-19, X in bits 20-29. Waiters sleep on `SEQ`, an
  * event counter that every release bumps when anyone waits; registering in WAITERS
  * before reading SEQ, and releasing before reading WAITERS, means a release never
- * misses a sleeper (both are sequentially consistent Atomics). A thread that is not
- * yet waiting defers to registered waiters of a conflicting mode, so neither a
- * stream of writers nor a stream of readers starves the other; registered waiters
- * then compete on STATE alone.
+ * misses a sleeper (both are sequentially consistent Atomics). Writers yield to a
+ * waiting cut even when the lock is free for them (see yieldsTo), so a stream of
+ * writers cannot starve a listing; IX holders also step aside between rows when a
+ * cut waits (exclusiveWaiting).
  *
  * Same contract as rwlock.ts: not recursive, unlocked by the thread that locked,
  * never on the main thread, every wait bounded.
@@ -67,9 +67,14 @@ function compatible(mode: GlobalMode, s: number): boolean {
   }
 }
 
-/** The waiters a new arrival in `mode` lets go first: all of other modes (X: all). */
-function conflicting(mode: GlobalMode): number {
-  return mode === 'IX' ? S_MASK | X_MASK : mode === 'S' ? IX_MASK | X_MASK : -1;
+/**
+ * The waiters `mode` lets go first, even when the lock is free for it: writers (IX,
+ * X) yield to a waiting cut (S) and IX to a waiting X, so a cut is never starved by a
+ * stream of writers. S yields to nobody; cuts are short and rare, and letting both
+ * sides yield to each other could leave both waiting.
+ */
+function yieldsTo(mode: GlobalMode): number {
+  return mode === 'IX' ? S_MASK | X_MASK : mode === 'X' ? S_MASK : 0;
 }
 
 /** True when a thread holding IX should step aside: an S or X request is waiting. */
@@ -88,7 +93,8 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
   const i32 = v.i32;
   const index = base + GLOBAL_STATE;
   const waiters = base + GLOBAL_WAITERS;
-  if ((Atomics.load(i32, waiters) & conflicting(mode)) === 0 && tryAcquire(i32, index, mode)) {
+  const yields = yieldsTo(mode);
+  if ((Atomics.load(i32, waiters) & yields) === 0 && tryAcquire(i32, index, mode)) {
     Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
     return;
   }
@@ -96,13 +102,20 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
   const start = performance.now();
   const deadline = start + timeoutMs;
   Atomics.add(i32, waiters, one(mode));
+  let acquired = false;
   try {
     for (;;) {
+      // Read SEQ before looking, so that a release or a departure between the look and
+      // the wait moves SEQ and the wait returns at once.
       const seq = Atomics.load(i32, base + GLOBAL_SEQ);
-      // A lost compare-exchange means another thread moved STATE: look again at once,
-      // and sleep only while the lock is held in a conflicting mode.
-      while (compatible(mode, Atomics.load(i32, index))) {
+      // A lost compare-exchange means another thread moved STATE: look again at once.
+      // Sleep while the lock is held in a conflicting mode, or a waiter we yield to waits.
+      while (
+        (Atomics.load(i32, waiters) & yields) === 0 &&
+        compatible(mode, Atomics.load(i32, index))
+      ) {
         if (tryAcquire(i32, index, mode)) {
+          acquired = true;
           Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
           recordWait(v, base + GLOBAL_CONTENDED, base + GLOBAL_WAIT_US, start);
           return;
@@ -116,9 +129,9 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
     }
   } finally {
     Atomics.sub(i32, waiters, one(mode));
-    // Threads that deferred to us may be asleep with the lock free: let them look again.
-    // (After a successful acquire they conflict with us anyway; the bump is harmless.)
-    if (performance.now() >= deadline) wakeAll(i32, base);
+    // Threads that yield to us sleep until something moves. Holding the lock now, our
+    // release will wake them; leaving empty-handed (a timeout), we wake them here.
+    if (!acquired) wakeAll(i32, base);
   }
 }
 

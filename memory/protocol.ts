@@ -103,6 +103,8 @@ export function batchColumns(buffer: SharedArrayBuffer, capacity: number): Batch
 
 /** One batch buffer and how many of its rows to apply. */
 export interface BatchRef {
+  /** Stable for the buffer's life: workers cache their views of it by this. */
+  readonly id: number;
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   readonly rows: number;

@@ -155,7 +155,8 @@ export class IdempotencyCache {
       return 'reused';
     }
     this.replays++;
-    if (this.state[slot] === OBJECT) return this.objects[slot] as Cached;
+    // Each caller gets its own copy: one caller changing its outcome changes no other's.
+    if (this.state[slot] === OBJECT) return structuredClone(this.objects[slot] as Cached);
     const applied: Applied = {
       status: 'applied',
       productId: this.productIds[slot] as string,
@@ -210,7 +211,7 @@ export class IdempotencyCache {
       this.lastUpdated[slot] = outcome.lastUpdated;
       this.state[slot] = APPLIED;
     } else {
-      this.objects[slot] = outcome;
+      this.objects[slot] = structuredClone(outcome);
       this.state[slot] = OBJECT;
     }
   }
@@ -221,7 +222,11 @@ export class IdempotencyCache {
     while (this.count > 0) {
       const slot = this.head;
       if (this.keys[slot] !== undefined) {
-        const full = this.count >= this.maxKeys;
+        // Full: maxKeys keys remembered, or a ring of maxKeys places with no place left
+        // (places of keys that expired on lookup are reclaimed only from the head).
+        const full =
+          this.slots.size >= this.maxKeys ||
+          (this.count === this.capacity && this.capacity >= this.maxKeys);
         const expired = (this.numbers[slot * FIELDS + F_EXPIRES] as number) <= now;
         if (!full && (swept >= SWEEP || !expired)) return;
         this.forget(slot);

@@ -249,7 +249,7 @@ export class Inventory {
     const task: BatchTask = {
       type: 'batch',
       batches: [
-        { buffer: new SharedArrayBuffer(batchBytes(1)), capacity: 1, rows: 0, strings: [] },
+        { id: 0, buffer: new SharedArrayBuffer(batchBytes(1)), capacity: 1, rows: 0, strings: [] },
       ],
     };
     await Promise.all(Array.from({ length: this.options.workers }, () => this.pool.run(task)));
@@ -540,6 +540,12 @@ export class Inventory {
     let cut: ListResult;
     try {
       cut = await this.router.run<ListResult>(task);
+    } catch (error) {
+      // The worker's error arrives as a plain Error: name what went wrong.
+      const message = error instanceof Error ? error.message : String(error);
+      throw /not acquired within/.test(message)
+        ? new InventoryError('LOCK_TIMEOUT', `list: ${message}`, { cause: error })
+        : new InventoryError('WORKER_FAILED', `list: ${message}`, { cause: error });
     } finally {
       this.lists--;
       this.checkIdle();
@@ -575,12 +581,20 @@ export class Inventory {
     } catch (error) {
       return Promise.reject(error);
     }
-    // Slots are assigned now, so that later calls see the ids as taken.
-    const slots = products.map((p) => this.catalog.assign(p.productId));
-    const many = new ManyCall<CreatedProduct>(products.length);
-    this.feed(products.length, (i) => {
+    // What was checked is what gets written, even if the caller changes its array
+    // while the rows wait for room. Slots are assigned now, so that later calls see
+    // the ids as taken.
+    const checked = products.map((p) => ({
+      productId: p.productId,
+      name: p.name ?? '',
+      available: p.available,
+      price: p.price ?? 0,
+    }));
+    const slots = checked.map((p) => this.catalog.assign(p.productId));
+    const many = new ManyCall<CreatedProduct>(checked.length);
+    this.feed(checked.length, (i) => {
       if (!this.router.hasRoom(1)) return false;
-      const p = products[i] as ProductInput;
+      const p = checked[i] as Required<ProductInput>;
       const slot = slots[i] as number;
       const b = this.router.claim(slot, 1);
       const r = b.rows++;
@@ -589,9 +603,9 @@ export class Inventory {
       c.slot[r] = slot;
       c.generation[r] = this.catalog.generations[slot] as number;
       c.amount[r] = p.available;
-      c.price[r] = p.price ?? 0;
+      c.price[r] = p.price;
       c.str[r] = b.strings.length;
-      b.strings.push(p.productId, p.name ?? '');
+      b.strings.push(p.productId, p.name);
       b.sinks[r] = many as Sink<unknown>;
       b.sinkIndex[r] = i;
       b.ids[r] = p.productId;
@@ -652,9 +666,10 @@ export class Inventory {
     if (this.closing) return Promise.reject(closedError());
     const problem = idProblem(productId);
     if (problem !== null) return Promise.resolve(invalid('productId', problem));
-    const optionsProblem =
-      objectProblem(options) ?? expectedVersionProblem(options.expectedVersion);
-    if (optionsProblem !== null) return Promise.resolve(invalid('expectedVersion', optionsProblem));
+    const optionsProblem = objectProblem(options);
+    if (optionsProblem !== null) return Promise.resolve(invalid('options', optionsProblem));
+    const versionProblem = expectedVersionProblem(options.expectedVersion);
+    if (versionProblem !== null) return Promise.resolve(invalid('expectedVersion', versionProblem));
     const slot = this.catalog.slotOf(productId);
     if (slot === undefined) return Promise.resolve(notFound(productId));
     if (!this.router.hasRoom(1)) return this.turnAway();
@@ -857,6 +872,11 @@ export class Inventory {
 
   /** Engine counters (an addition to the documented contract). */
   stats(): EngineStats {
+    if (this.closing) throw closedError();
+    return this.counters();
+  }
+
+  private counters(): EngineStats {
     const wait = this.pool.histogram.waitTime;
     return {
       products: this.catalog.size,
@@ -904,7 +924,7 @@ export class Inventory {
         this.idleWaiters.push(resolve);
         this.checkIdle();
       });
-      const stats = this.stats();
+      const stats = this.counters();
       await this.pool.destroy();
       this.log.info(
         { batches: stats.batches, rows: stats.rows, offset: stats.offset, replays: stats.replays },
@@ -918,7 +938,7 @@ export class Inventory {
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
     if (this.feeders > 0 || this.lists > 0 || this.router.tasksInFlight > 0) return;
-    if (this.router.queued() > 0) {
+    if (this.router.stagedRows > 0) {
       this.router.flush(true);
       return;
     }

@@ -11,7 +11,7 @@ export const DEFAULT_CAPACITY = 65_536;
 export const DEFAULT_TTL_MS = 120_000;
 export const DEFAULT_MAX_KEYS = 1_000_000;
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_BATCH = Number(process.env.LS_MB ?? 1024);
+export const DEFAULT_MAX_BATCH = 1024;
 /** An order's items must fit one batch. */
 export const MAX_ORDER_ITEMS = 1024;
 const MAX_WORKERS = Math.min(256, MAX_HOLDERS);

@@ -1,20 +1,20 @@
 /**
  * Routing: from calls on the caller's thread to batches on the pool.
  *
- * A Piscina round trip costs tens of microseconds and a locked update tens of
- * nanoseconds, so one task per update would run about a thousand times below what
- * the machine can do. Instead every row written in the same tick goes into typed
- * arrays, one staging batch per worker; at the end of the tick (setImmediate, after
- * the tick's promise callbacks have run and written their own rows) or when a batch
- * fills, each staging batch goes to the pool as one task.
+ * A Piscina round trip costs tens of microseconds and a locked update a fraction of
+ * one, so one task per update would run far below what the machine can do. Instead
+ * every row written in the same tick goes into typed arrays: staging batches per
+ * worker partition, sent at the end of the tick (setImmediate, after the tick's
+ * promise callbacks have run and written their own rows) as one task per free thread.
  *
- * Rows are spread over the batches by slot, so all rows for one product written in
- * one tick go to the same worker, in the order they were written. Batches of
- * different ticks may run at once on different threads; the product locks order them.
+ * Rows are spread over the partitions by slot, and a partition's batches of one tick
+ * travel together, in order, in one task: all rows for one product written in one
+ * tick are applied by one thread in the order they were written. Tasks of different
+ * ticks may run at once on different threads; the product locks order them.
  *
  * The queue that `queueSize` bounds is every row written and not yet taken by a
  * worker: rows staged here, plus rows in batches sent but not started (a counter in
- * shared memory that workers decrement when they start a batch).
+ * shared memory that workers decrement when they start a task).
  */
 import type { Piscina } from 'piscina';
 import { HDR_QUEUED, type SharedViews } from '../memory/layout.js';
@@ -30,6 +30,8 @@ import {
 import type { InFlight } from './idempotency.js';
 import { MAX_ORDER_ITEMS } from './options.js';
 import type { Sink } from './sinks.js';
+
+let nextBatchId = 1;
 
 /** A batch buffer and, beside it, what the caller's thread needs to answer each row. */
 export class Batch {
@@ -47,6 +49,9 @@ export class Batch {
   readonly ids: string[];
   /** Ids and names for create and set rows. */
   strings: string[] = [];
+
+  /** Stable for the buffer's life: workers cache their views of it by this. */
+  readonly id = nextBatchId++;
 
   constructor(readonly capacity: number) {
     this.buffer = new SharedArrayBuffer(batchBytes(capacity));
@@ -88,10 +93,11 @@ export interface RouterEvents {
  * finishes finds its next batch already there instead of idling while the caller's
  * thread settles the last one and writes the next.
  */
-const PIPELINE = Number(process.env.LS_PIPE ?? 2);
+const PIPELINE = 2;
 
 export class Router {
-  private readonly staging: (Batch | null)[];
+  /** Per partition: its staged batches, oldest first; the last one is still open. */
+  private readonly staging: Batch[][];
   private readonly spare: Batch[] = [];
   private staged = 0;
   private flushScheduled = false;
@@ -111,8 +117,13 @@ export class Router {
     readonly queueSize: number,
     private readonly events: RouterEvents,
   ) {
-    this.staging = new Array<Batch | null>(workers).fill(null);
+    this.staging = Array.from({ length: workers }, () => []);
     this.capacity = Math.max(maxBatch, MAX_ORDER_ITEMS + 1);
+  }
+
+  /** Rows written here and not yet sent. */
+  get stagedRows(): number {
+    return this.staged;
   }
 
   /** Rows written and not yet taken by a worker. */
@@ -135,17 +146,13 @@ export class Router {
    */
   claim(slot: number, rows: number): Batch {
     const part = slot % this.workers;
-    let batch = this.staging[part] ?? null;
-    // A full batch goes now, without waiting for the end of the tick or a free
-    // thread: a worker can start on it while this thread writes the rest.
-    if (batch !== null && batch.rows + rows > this.maxBatch) {
-      this.staging[part] = null;
-      this.send([batch]);
-      batch = null;
-    }
-    if (batch === null) {
+    const staged = this.staging[part] as Batch[];
+    let batch = staged[staged.length - 1];
+    // A full batch is sealed and stays in line behind its partition's earlier ones:
+    // all of a partition's batches leave together, in order, in one task.
+    if (batch === undefined || batch.rows + rows > this.maxBatch) {
       batch = this.spare.pop() ?? new Batch(this.capacity);
-      this.staging[part] = batch;
+      staged.push(batch);
     }
     this.staged += rows;
     this.scheduleFlush();
@@ -178,19 +185,20 @@ export class Router {
     this.flushScheduled = false;
     const free = force ? this.workers : this.workers * PIPELINE - this.tasksInFlight;
     if (free <= 0) return;
-    const ready: Batch[] = [];
+    // A partition's batches go as one unit, so that its rows of a tick stay in order.
+    const ready: Batch[][] = [];
     for (let part = 0; part < this.workers; part++) {
-      const batch = this.staging[part];
-      if (batch !== null && batch !== undefined && batch.rows > 0) {
-        ready.push(batch);
-        this.staging[part] = null;
+      const staged = this.staging[part] as Batch[];
+      if (staged.length > 0) {
+        ready.push(staged);
+        this.staging[part] = [];
       }
     }
     if (ready.length === 0) return;
     const tasks = Math.min(free, ready.length);
     const groups: Batch[][] = Array.from({ length: tasks }, () => []);
-    ready.forEach((batch, i) => {
-      groups[i % tasks]?.push(batch);
+    ready.forEach((partition, i) => {
+      (groups[i % tasks] as Batch[]).push(...partition);
     });
     for (const group of groups) this.send(group);
   };
@@ -201,6 +209,7 @@ export class Router {
     for (const batch of group) {
       rows += batch.rows;
       batches.push({
+        id: batch.id,
         buffer: batch.buffer,
         capacity: batch.capacity,
         rows: batch.rows,

@@ -103,7 +103,7 @@ export class Applier {
   private readonly timeoutMs: number;
   private readonly simulate: (() => void) | null;
   private readonly debug: Logger | null;
-  private readonly columnsCache = new WeakMap<SharedArrayBuffer, BatchColumns>();
+  private readonly columnsCache = new Map<number, BatchColumns>();
   /** Order item rows, sorted by slot before locking. */
   private orderRows = new Int32Array(64);
   private readonly name = nameScratch();
@@ -128,8 +128,13 @@ export class Applier {
   applyTask(task: BatchTask): number {
     const start = performance.now();
     let rows = 0;
-    // These rows no longer wait for a worker: they leave the bounded queue.
-    for (const batch of task.batches) rows += batch.rows;
+    // These rows no longer wait for a worker: they leave the bounded queue, and each
+    // batch says so, in the same step (if this task fails, the caller's thread must
+    // not take them off the count a second time).
+    for (const batch of task.batches) {
+      rows += batch.rows;
+      Atomics.store(this.columns(batch).meta, META_STARTED, 1);
+    }
     Atomics.sub(this.v.i32, HDR_QUEUED, rows);
     for (const batch of task.batches) this.applyBatch(batch);
     const busyUs = Math.round((performance.now() - start) * 1000);
@@ -141,7 +146,6 @@ export class Applier {
   applyBatch(task: BatchRef): number {
     const c = this.columns(task);
     const rows = task.rows;
-    Atomics.store(c.meta, META_STARTED, 1);
     this.clockAge = CLOCK_ROWS;
     let r = 0;
     try {
@@ -190,11 +194,15 @@ export class Applier {
     return result;
   }
 
-  private columns(task: BatchRef): BatchColumns {
-    let c = this.columnsCache.get(task.buffer);
-    if (c === undefined) {
-      c = batchColumns(task.buffer, task.capacity);
-      this.columnsCache.set(task.buffer, c);
+  /**
+   * The column views of a batch. Each message brings a new SharedArrayBuffer object
+   * for the same memory, so views are cached by the batch's id, not by the object.
+   */
+  private columns(batch: BatchRef): BatchColumns {
+    let c = this.columnsCache.get(batch.id);
+    if (c === undefined || c.kind.length !== batch.capacity) {
+      c = batchColumns(batch.buffer, batch.capacity);
+      this.columnsCache.set(batch.id, c);
     }
     return c;
   }
@@ -229,10 +237,7 @@ export class Applier {
       else if (kind === KIND_DELETE) this.remove(c, r, slot);
       else throw new Error(`unknown row kind ${kind}`);
     } finally {
-      this.unlock(slot);
-    }
-    if (this.debug !== null) {
-      this.debug.debug({ product_id: readId(this.v, slot) }, 'Update processed by worker');
+      this.unlock(slot, 'Update processed by worker');
     }
     return 1;
   }
@@ -240,16 +245,27 @@ export class Applier {
   private lock(slot: number): void {
     if (this.fine) writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
     else this.globalExclusive('X');
-    if (this.debug !== null) {
-      this.debug.debug({ product_id: readId(this.v, slot) }, 'Acquired write lock for product');
-    }
+    if (this.debug !== null) this.log(slot, 'Acquired write lock for product');
   }
 
-  private unlock(slot: number): void {
+  /** Releases `slot`'s lock (in global mode, the global one); logs `after` as well. */
+  private unlock(slot: number, after?: string): void {
+    // The id is read while the lock still keeps the slot from being reused.
+    const id = this.debug === null ? '' : readId(this.v, slot);
     if (this.fine) writeUnlock(this.v, slotBase(slot) + SLOT_LOCK);
     else globalUnlock(this.v, HDR_GLOBAL_LOCK, 'X');
     if (this.debug !== null) {
-      this.debug.debug({ product_id: readId(this.v, slot) }, 'Released write lock for product');
+      this.log(slot, 'Released write lock for product', id);
+      if (after !== undefined) this.log(slot, after, id);
+    }
+  }
+
+  /** A debug line; a failing log destination must never leave a lock held. */
+  private log(slot: number, message: string, id?: string): void {
+    try {
+      this.debug?.debug({ product_id: id ?? readId(this.v, slot) }, message);
+    } catch {
+      // Dropped: the per-lock lines are diagnostics, not part of the outcome.
     }
   }
 

@@ -49,6 +49,32 @@ describe('admin calls', () => {
     expect(inv.stats().products).toBe(3);
   });
 
+  it('creates what it checked, even if the caller changes its array meanwhile', async () => {
+    inv = await open({
+      workers: 1,
+      queueSize: 2,
+      simulate: { holdUs: 5_000 },
+      products: catalog(1),
+    });
+    const busy = inv.updateMany([
+      { productId: 'SKU-0000', delta: 1 },
+      { productId: 'SKU-0000', delta: 1 },
+    ]);
+    const products = Array.from({ length: 5 }, (_, i) => ({ productId: `NEW-${i}`, available: i }));
+    // The queue is full, so the creates wait for room; the caller reuses its objects.
+    const created = inv.createProducts(products);
+    for (const p of products) {
+      p.productId = 'CHANGED';
+      p.available = -1;
+    }
+    expect((await created).map((p) => [p.productId, p.available])).toEqual(
+      Array.from({ length: 5 }, (_, i) => [`NEW-${i}`, i]),
+    );
+    await busy;
+    expect(inv.get('NEW-3')).toMatchObject({ productId: 'NEW-3', available: 3 });
+    expect(inv.get('CHANGED')).toBeUndefined();
+  });
+
   it('sets name and price with optimistic concurrency', async () => {
     inv = await open({
       products: [{ productId: 'SKU-001', name: 'Widget', available: 5, price: 9.99 }],

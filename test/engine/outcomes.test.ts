@@ -142,4 +142,22 @@ describe('update outcomes', () => {
     ]);
     expect(await inv.updateMany([])).toEqual([]);
   });
+
+  it('applies one tick’s changes to a product in order, however many batches they fill', async () => {
+    // Eight rows per batch: 60 changes to one product fill eight batches in one tick.
+    const chained = await open({
+      workers: 2,
+      maxBatch: 8,
+      products: [{ productId: 'CHAIN', available: 0 }],
+    });
+    const chain = Array.from({ length: 60 }, (_, i) => ({
+      productId: 'CHAIN',
+      delta: i % 2 === 0 ? 5 : -5,
+      expectedVersion: i + 1,
+    }));
+    const outcomes = await chained.updateMany(chain);
+    expect(outcomes.map((o) => o.status)).toEqual(new Array(60).fill('applied'));
+    expect(chained.get('CHAIN')).toMatchObject({ available: 0, version: 61 });
+    await chained.close();
+  });
 });

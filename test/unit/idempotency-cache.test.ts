@@ -33,7 +33,10 @@ describe('idempotency cache', () => {
       available: 1,
     };
     cache.remember('k', updatePayload(request(-1)), conflict);
-    expect(cache.check('k', updatePayload(request(-1)))).toBe(conflict);
+    const replay = cache.check('k', updatePayload(request(-1)));
+    expect(replay).toEqual(conflict);
+    // A copy: a caller changing its outcome changes nobody else's.
+    expect(replay).not.toBe(conflict);
   });
 
   it('shares the promise of a key in flight, and forgets an abandoned one', async () => {

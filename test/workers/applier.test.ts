@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { createBuffer, HDR_QUEUED, STATE_LIVE } from '../../memory/layout.js';
+import {
+  ANY_VERSION,
+  type BatchRef,
+  batchBytes,
+  batchColumns,
+  KIND_UPDATE,
+  META_STARTED,
+  STATUS_APPLIED,
+} from '../../memory/protocol.js';
+import { publishRecord } from '../../memory/records.js';
+import { Applier } from '../../workers/applier.js';
+
+/**
+ * The applier on this thread, uncontended (its locks never wait, so it never
+ * blocks): what a worker does with a task, without the pool around it.
+ */
+function setup(rowsPerBatch: number[]) {
+  const v = createBuffer(4);
+  for (let slot = 0; slot < 4; slot++) {
+    publishRecord(v, slot, {
+      state: STATE_LIVE,
+      generation: 1,
+      version: 1,
+      nameRev: 1,
+      available: 10,
+      lastUpdated: 0,
+      price: 0,
+    });
+  }
+  const batches: BatchRef[] = rowsPerBatch.map((rows, i) => {
+    const buffer = new SharedArrayBuffer(batchBytes(8));
+    const c = batchColumns(buffer, 8);
+    for (let r = 0; r < rows; r++) {
+      c.kind[r] = KIND_UPDATE;
+      c.slot[r] = r % 4;
+      c.generation[r] = 1;
+      c.amount[r] = -1;
+      c.expected[r] = ANY_VERSION;
+    }
+    return { id: i + 1, buffer, capacity: 8, rows, strings: [] };
+  });
+  const total = rowsPerBatch.reduce((a, b) => a + b, 0);
+  Atomics.store(v.i32, HDR_QUEUED, total);
+  const applier = new Applier(v, {
+    lockMode: 'fine',
+    lockTimeoutMs: 100,
+    simulate: null,
+    debug: null,
+  });
+  return { v, batches, applier };
+}
+
+describe('applier', () => {
+  it('applies every batch of a task in order and takes its rows off the queue once', () => {
+    const { v, batches, applier } = setup([3, 2]);
+    expect(applier.applyTask({ type: 'batch', batches })).toBe(5);
+    expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
+    for (const b of batches) {
+      const c = batchColumns(b.buffer, b.capacity);
+      expect(c.meta[META_STARTED]).toBe(1);
+      expect([...c.status.subarray(0, b.rows)]).toEqual(new Array(b.rows).fill(STATUS_APPLIED));
+    }
+  });
+
+  it('marks every batch of a failing task as started, so none is counted off twice', () => {
+    const { v, batches, applier } = setup([2, 2]);
+    // A row the worker cannot understand makes the first batch throw.
+    batchColumns((batches[0] as BatchRef).buffer, 8).kind[1] = 99;
+    expect(() => applier.applyTask({ type: 'batch', batches })).toThrow(/unknown row kind 99/);
+    expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
+    for (const b of batches) expect(batchColumns(b.buffer, b.capacity).meta[META_STARTED]).toBe(1);
+    // The lock of the row that threw was released: the next task gets it at once.
+    const again = setup([1]);
+    expect(again.applier.applyTask({ type: 'batch', batches: again.batches })).toBe(1);
+  });
+});
