@@ -19,7 +19,7 @@ import type {
   UpdateOutcome,
   UpdateRequest,
 } from '../src/types.js';
-import { checkUpdate, invalid, keyProblem } from '../src/validate.js';
+import { checkUpdate } from '../src/validate.js';
 import { simulation } from '../workers/simulate.js';
 
 interface Row {
@@ -99,7 +99,7 @@ export class SingleThreadInventory {
     const key = request.idempotencyKey;
     const payload = key === undefined ? null : orderPayload(items);
     if (key !== undefined) {
-      const cached = this.fromCache(key, payload as Payload);
+      const cached = this.idem.lookup(key, payload as Payload);
       if (cached !== undefined) return cached as OrderOutcome;
     }
     const outcome = this.applyOrder(request);
@@ -151,24 +151,15 @@ export class SingleThreadInventory {
     return { status: 'applied', items };
   }
 
-  private fromCache(key: string, payload: Payload) {
-    const hit = this.idem.check(key, payload);
-    // Everything here completes synchronously: nothing is ever in flight.
-    return hit === 'reused'
-      ? ({ status: 'idempotency_key_reused', idempotencyKey: key } as const)
-      : hit;
-  }
-
   private apply(request: UpdateRequest): UpdateOutcome {
     const bad = checkUpdate(request);
     if (bad !== null) return bad;
     const key = request.idempotencyKey;
     let payload: Payload | null = null;
     if (key !== undefined) {
-      const keyBad = keyProblem(key);
-      if (keyBad !== null) return invalid('idempotencyKey', keyBad);
       payload = updatePayload(request);
-      const cached = this.fromCache(key, payload as Payload);
+      // Everything here completes synchronously: nothing is ever in flight.
+      const cached = this.idem.lookup(key, payload);
       if (cached !== undefined) return cached as UpdateOutcome;
     }
     const outcome = this.applyUpdate(request);

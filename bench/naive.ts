@@ -17,7 +17,7 @@ import { isoTime } from '../src/clock.js';
 import { IdempotencyCache, type Payload, updatePayload } from '../src/idempotency.js';
 import { loadInitial } from '../src/initial.js';
 import type { ProductInput, UpdateOutcome, UpdateRequest } from '../src/types.js';
-import { checkUpdate, invalid, keyProblem } from '../src/validate.js';
+import { checkUpdate } from '../src/validate.js';
 import type { NaiveResult, NaiveTask } from './naive-worker.js';
 
 export class NaiveInventory {
@@ -56,10 +56,7 @@ export class NaiveInventory {
     const key = request.idempotencyKey;
     const payload = key === undefined ? null : updatePayload(request);
     if (key !== undefined) {
-      const keyBad = keyProblem(key);
-      if (keyBad !== null) return invalid('idempotencyKey', keyBad);
-      const hit = this.idem.check(key, payload as Payload);
-      if (hit === 'reused') return { status: 'idempotency_key_reused', idempotencyKey: key };
+      const hit = this.idem.lookup(key, payload as Payload);
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
     const slot = this.catalog.slotOf(request.productId);

@@ -19,6 +19,7 @@
  * and expiry work from there in O(1).
  */
 import type { Applied, OrderOutcome, UpdateOutcome } from './types.js';
+import { invalid, keyProblem } from './validate.js';
 
 export type Cached = UpdateOutcome | OrderOutcome;
 
@@ -166,6 +167,20 @@ export class IdempotencyCache {
       offset: this.numbers[n + F_OFFSET] as number,
     };
     return applied;
+  }
+
+  /**
+   * The answer a keyed request gets without being applied: invalid_request for a
+   * malformed key, idempotency_key_reused for another payload, the first outcome (or
+   * the promise of the first request still in flight); undefined when the key is new.
+   */
+  lookup(key: unknown, payload: Payload): Cached | Promise<Cached> | undefined {
+    const problem = keyProblem(key);
+    if (problem !== null) return invalid('idempotencyKey', problem);
+    const hit = this.check(key as string, payload);
+    return hit === 'reused'
+      ? { status: 'idempotency_key_reused', idempotencyKey: key as string }
+      : hit;
   }
 
   /** Records `key` as in flight; `promise` is what its duplicates will share. */

@@ -310,10 +310,8 @@ export class Inventory {
     const key = request.idempotencyKey;
     let payload: Payload | null = null;
     if (key !== undefined) {
-      const keyBad = keyProblem(key);
-      if (keyBad !== null) return invalid('idempotencyKey', keyBad);
       payload = updatePayload(request);
-      const hit = this.fromCache(key, payload as Payload);
+      const hit = this.idem.lookup(key, payload);
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
     const slot = this.catalog.slotOf(request.productId);
@@ -368,21 +366,19 @@ export class Inventory {
     return into === null ? (promise as Promise<O>) : ADMITTED;
   }
 
-  /** A keyed request's answer from the cache: the outcome, a promise to share, or undefined. */
-  private fromCache(key: string, payload: Payload): Cached | Promise<Cached> | undefined {
-    const hit = this.idem.check(key, payload);
-    return hit === 'reused' ? { status: 'idempotency_key_reused', idempotencyKey: key } : hit;
-  }
-
   /**
    * Calls `admit(i)` for i in [start, count); when it reports no room, waits for a
    * batch to complete and carries on from there.
    */
-  private feed(count: number, admit: (i: number) => boolean, start = 0, counted = false): void {
-    if (!counted) this.feeders++;
+  private feed(count: number, admit: (i: number) => boolean): void {
+    this.feeders++;
+    this.feedFrom(0, count, admit);
+  }
+
+  private feedFrom(start: number, count: number, admit: (i: number) => boolean): void {
     for (let i = start; i < count; i++) {
       if (!admit(i)) {
-        this.router.waitForRoom().then(() => this.feed(count, admit, i, true));
+        this.router.waitForRoom().then(() => this.feedFrom(i, count, admit));
         return;
       }
     }
@@ -410,7 +406,7 @@ export class Inventory {
     const key = request.idempotencyKey;
     const payload = key === undefined ? null : orderPayload(items);
     if (key !== undefined) {
-      const hit = this.fromCache(key, payload as Payload);
+      const hit = this.idem.lookup(key, payload as Payload);
       if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
     }
     let lowest = Number.POSITIVE_INFINITY;

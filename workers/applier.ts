@@ -15,12 +15,7 @@
  * threads can ever wait on each other in a cycle.
  */
 import type { Logger } from 'pino';
-import {
-  exclusiveWaiting,
-  type GlobalMode,
-  globalLock,
-  globalUnlock,
-} from '../memory/global-lock.js';
+import { exclusiveWaiting, globalLock, globalUnlock } from '../memory/global-lock.js';
 import {
   HDR_BUSY_US,
   HDR_GLOBAL_LOCK,
@@ -67,8 +62,6 @@ import {
   lockedAvailable,
   lockedGeneration,
   lockedLastUpdated,
-  lockedNameRev,
-  lockedPrice,
   lockedState,
   lockedVersion,
   nameScratch,
@@ -244,7 +237,7 @@ export class Applier {
 
   private lock(slot: number): void {
     if (this.fine) writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
-    else this.globalExclusive('X');
+    else globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
     if (this.debug !== null) this.log(slot, 'Acquired write lock for product');
   }
 
@@ -267,10 +260,6 @@ export class Applier {
     } catch {
       // Dropped: the per-lock lines are diagnostics, not part of the outcome.
     }
-  }
-
-  private globalExclusive(mode: GlobalMode): void {
-    globalLock(this.v, HDR_GLOBAL_LOCK, mode, this.timeoutMs);
   }
 
   /**
@@ -359,7 +348,7 @@ export class Applier {
         for (; locked < count; locked++) this.lock(c.slot[sorted[locked] as number] as number);
       } else {
         // One exclusive hold covers every product.
-        this.globalExclusive('X');
+        globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
         locked = count;
       }
     } catch (error) {
@@ -456,14 +445,12 @@ export class Applier {
     if (this.simulate !== null) this.simulate();
     if (!this.check(c, r, slot)) return;
     const flags = c.aux[r] as number;
-    const record = this.record;
-    record.state = STATE_LIVE;
-    record.generation = lockedGeneration(v, slot);
-    record.version = lockedVersion(v, slot) + 1;
-    record.nameRev = lockedNameRev(v, slot) + ((flags & SET_NAME) !== 0 ? 1 : 0);
-    record.available = lockedAvailable(v, slot);
+    // Start from the committed record (under the lock, both copies hold it).
+    const record = readRecord(v, slot, this.record);
+    record.version += 1;
+    if ((flags & SET_NAME) !== 0) record.nameRev += 1;
     record.lastUpdated = this.now(slot);
-    record.price = (flags & SET_PRICE) !== 0 ? (c.price[r] as number) : lockedPrice(v, slot);
+    if ((flags & SET_PRICE) !== 0) record.price = c.price[r] as number;
     const name =
       (flags & SET_NAME) !== 0
         ? encodeName(strings[c.str[r] as number] ?? '', this.name)
@@ -477,14 +464,9 @@ export class Applier {
   private remove(c: BatchColumns, r: number, slot: number): void {
     const v = this.v;
     if (!this.check(c, r, slot)) return;
-    const record = this.record;
+    const record = readRecord(v, slot, this.record);
     record.state = STATE_FREE;
-    record.generation = lockedGeneration(v, slot);
-    record.version = lockedVersion(v, slot);
-    record.nameRev = lockedNameRev(v, slot);
-    record.available = lockedAvailable(v, slot);
     record.lastUpdated = this.now(slot);
-    record.price = lockedPrice(v, slot);
     const offset = this.takeOffsets(1);
     publishRecord(v, slot, record);
     this.result(c, r, record, offset);
