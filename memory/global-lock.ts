@@ -123,6 +123,7 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
+        recordWait(v, base + GLOBAL_CONTENDED, base + GLOBAL_WAIT_US, start);
         throw new LockTimeoutError(mode, timeoutMs, Atomics.load(i32, index), 'global lock');
       }
       Atomics.wait(i32, base + GLOBAL_SEQ, seq, remaining);

@@ -174,7 +174,7 @@ function readContended(v: SharedViews, base: number, timeoutMs: number): void {
       }
     }
     const remaining = deadline - performance.now();
-    if (remaining <= 0) giveUp(v, base, 'read', timeoutMs);
+    if (remaining <= 0) giveUp(v, base, 'read', timeoutMs, start);
     Atomics.wait(i32, index, s | READERS_WAITING, remaining);
     s = spinRead(i32, index);
   }
@@ -212,7 +212,7 @@ function writeContended(v: SharedViews, base: number, timeoutMs: number): void {
     s = Atomics.load(i32, index);
     if (isUnlocked(s) || !hasWritersWaiting(s)) continue;
     const remaining = deadline - performance.now();
-    if (remaining <= 0) giveUp(v, base, 'write', timeoutMs);
+    if (remaining <= 0) giveUp(v, base, 'write', timeoutMs, start);
     Atomics.wait(i32, notify, seq, remaining);
     s = spinWrite(i32, index);
   }
@@ -258,7 +258,15 @@ function wakeWriter(i32: Int32Array, base: number): boolean {
  * Fails a wait past its bound. A waiting bit this thread set may now describe nobody;
  * if the lock is free, wake whoever is left so that no one sleeps on a stale bit.
  */
-function giveUp(v: SharedViews, base: number, mode: 'read' | 'write', timeoutMs: number): never {
+function giveUp(
+  v: SharedViews,
+  base: number,
+  mode: 'read' | 'write',
+  timeoutMs: number,
+  start: number,
+): never {
+  // A wait that failed was contended too, and the longest of all: count it.
+  recordWait(v, base + LOCK_CONTENDED, base + LOCK_WAIT_US, start);
   const s = Atomics.load(v.i32, base + LOCK_STATE);
   if (isUnlocked(s) && (hasWritersWaiting(s) || hasReadersWaiting(s))) {
     wakeWriterOrReaders(v, base, s);

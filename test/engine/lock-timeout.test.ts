@@ -22,6 +22,11 @@ describe('lock timeouts in the engine', () => {
     expect(await first).toMatchObject({ status: 'applied', available: 9 });
     // Nothing of the failed request was applied.
     expect(inv.get('SKU-001')).toMatchObject({ available: 9, version: 2 });
+    // The wait shows in the lock statistics, with the product named as the hottest.
+    const stats = inv.lockStats();
+    expect(stats.contended).toBeGreaterThanOrEqual(1);
+    expect(stats.waitMs).toBeGreaterThan(0);
+    expect(stats.hottest[0]).toMatchObject({ productId: 'SKU-001' });
     await inv.close();
   });
 });
