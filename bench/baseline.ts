@@ -11,6 +11,7 @@
  */
 import { isoTime } from '../src/clock.js';
 import { IdempotencyCache, orderPayload, type Payload, updatePayload } from '../src/idempotency.js';
+import { readOrder, readUpdate } from '../src/requests.js';
 import type {
   OrderOutcome,
   OrderRequest,
@@ -19,7 +20,6 @@ import type {
   UpdateOutcome,
   UpdateRequest,
 } from '../src/types.js';
-import { checkUpdate } from '../src/validate.js';
 import { simulation } from '../workers/simulate.js';
 
 interface Row {
@@ -91,13 +91,10 @@ export class SingleThreadInventory {
   }
 
   async order(request: OrderRequest): Promise<OrderOutcome> {
-    const items = request.items;
-    for (let i = 0; i < items.length; i++) {
-      const bad = checkUpdate(items[i], `items[${i}].`);
-      if (bad !== null) return bad;
-    }
-    const key = request.idempotencyKey;
-    const payload = key === undefined ? null : orderPayload(items);
+    const copy = readOrder(request, 1024);
+    if ('status' in copy) return copy;
+    const key = copy.key;
+    const payload = key === undefined ? null : orderPayload(copy.items);
     if (key !== undefined) {
       const cached = this.idem.lookup(key, payload as Payload);
       if (cached !== undefined) return cached as OrderOutcome;
@@ -152,12 +149,12 @@ export class SingleThreadInventory {
   }
 
   private apply(request: UpdateRequest): UpdateOutcome {
-    const bad = checkUpdate(request);
-    if (bad !== null) return bad;
-    const key = request.idempotencyKey;
+    const copy = readUpdate(request, '', 'request.', true);
+    if ('status' in copy) return copy;
+    const key = copy.key;
     let payload: Payload | null = null;
     if (key !== undefined) {
-      payload = updatePayload(request);
+      payload = updatePayload(copy);
       // Everything here completes synchronously: nothing is ever in flight.
       const cached = this.idem.lookup(key, payload);
       if (cached !== undefined) return cached as UpdateOutcome;

@@ -3,7 +3,14 @@
  * per-product lock, same publish as lockstock's worker; only the routing differs.
  */
 import { workerData } from 'piscina';
-import { attachBuffer, HDR_OFFSET, SLOT_LOCK, STATE_LIVE, slotBase } from '../memory/layout.js';
+import {
+  attachBuffer,
+  counter64,
+  HDR_OFFSET,
+  SLOT_LOCK,
+  STATE_LIVE,
+  slotBase,
+} from '../memory/layout.js';
 import {
   ANY_VERSION,
   STATUS_APPLIED,
@@ -57,7 +64,7 @@ export default function apply(t: NaiveTask): NaiveResult {
       return { status: STATUS_INSUFFICIENT, available, version, lastUpdated: 0, offset: 0 };
     }
     const now = Date.now();
-    const offset = Number(Atomics.add(v.i64, HDR_OFFSET >> 1, 1n)) + 1;
+    const offset = Number(Atomics.add(v.i64, counter64(HDR_OFFSET), 1n)) + 1;
     publishStock(v, t.slot, available + t.delta, version + 1, now);
     return {
       status: STATUS_APPLIED,

@@ -16,8 +16,9 @@ import { Catalog } from '../src/catalog.js';
 import { isoTime } from '../src/clock.js';
 import { IdempotencyCache, type Payload, updatePayload } from '../src/idempotency.js';
 import { loadInitial } from '../src/initial.js';
+import { resolveOptions } from '../src/options.js';
+import { readUpdate } from '../src/requests.js';
 import type { ProductInput, UpdateOutcome, UpdateRequest } from '../src/types.js';
-import { checkUpdate } from '../src/validate.js';
 import type { NaiveResult, NaiveTask } from './naive-worker.js';
 
 export class NaiveInventory {
@@ -36,7 +37,11 @@ export class NaiveInventory {
     this.idem = new IdempotencyCache(120_000, options.maxKeys ?? 1_000_000);
     this.views = createBuffer(Math.max(1, options.products.length));
     this.catalog = new Catalog(this.views.capacity);
-    loadInitial(this.views, this.catalog, options.products);
+    loadInitial(
+      this.views,
+      this.catalog,
+      resolveOptions({ products: options.products }, {}).products,
+    );
     this.pool = new Piscina({
       filename: fileURLToPath(new URL('./naive-worker.js', import.meta.url)),
       minThreads: options.workers,
@@ -51,10 +56,10 @@ export class NaiveInventory {
   }
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    const bad = checkUpdate(request);
-    if (bad !== null) return bad;
-    const key = request.idempotencyKey;
-    const payload = key === undefined ? null : updatePayload(request);
+    const copy = readUpdate(request, '', 'request.', true);
+    if ('status' in copy) return copy;
+    const key = copy.key;
+    const payload = key === undefined ? null : updatePayload(copy);
     if (key !== undefined) {
       const hit = this.idem.lookup(key, payload as Payload);
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;

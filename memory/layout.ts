@@ -90,9 +90,9 @@ export const LOCK_WORDS = 6;
  * copy 0, increments it again, rewrites copy 1. A reader reads copy `seq & 1`, which
  * is never the one being rewritten, and retries only if `seq` moved meanwhile.
  */
-export const SLOT_LATCH_SEQ = 6;
+export const SLOT_LATCH_SEQ = SLOT_LOCK + LOCK_WORDS;
 /** Length in bytes of the product id stored at SLOT_ID. */
-export const SLOT_ID_LEN = 7;
+export const SLOT_ID_LEN = SLOT_LATCH_SEQ + 1;
 
 /** Two copies of the published record, each three cache lines. */
 export const SLOT_COPY_0 = 1 * WORDS_PER_LINE;
@@ -125,6 +125,20 @@ export const SLOT_BYTES = SLOT_WORDS * WORD_BYTES;
 
 /** The most products one engine may hold (keeps the buffer under 1 GiB). */
 export const MAX_CAPACITY = 2_000_000;
+
+/**
+ * The BigInt64Array index of the 64-bit counter whose first Int32 word is `word`.
+ * Every 64-bit field is laid out on an even word, so this is exact; the layout test
+ * checks the alignment of each one.
+ */
+export function counter64(word: number): number {
+  return word >> 1;
+}
+
+/** The Float64Array index of the 64-bit float whose first Int32 word is `word`. */
+export function float64(word: number): number {
+  return word >> 1;
+}
 
 /** Index of slot `slot`'s first word. */
 export function slotBase(slot: number): number {

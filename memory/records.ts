@@ -21,6 +21,7 @@
  */
 import {
   COPY_WORDS,
+  float64,
   ID_MAX_BYTES,
   NAME_MAX_BYTES,
   REC_AVAILABLE,
@@ -161,16 +162,16 @@ export function lockedVersion(v: SharedViews, slot: number): number {
   return (v.i32[copy0(slot) + REC_VERSION] as number) >>> 0;
 }
 export function lockedAvailable(v: SharedViews, slot: number): number {
-  return v.f64[(copy0(slot) + REC_AVAILABLE) >> 1] as number;
+  return v.f64[float64(copy0(slot) + REC_AVAILABLE)] as number;
 }
 export function lockedLastUpdated(v: SharedViews, slot: number): number {
-  return v.f64[(copy0(slot) + REC_LAST_UPDATED) >> 1] as number;
+  return v.f64[float64(copy0(slot) + REC_LAST_UPDATED)] as number;
 }
 export function lockedNameRev(v: SharedViews, slot: number): number {
   return v.i32[copy0(slot) + REC_NAME_REV] as number;
 }
 export function lockedPrice(v: SharedViews, slot: number): number {
-  return v.f64[(copy0(slot) + REC_PRICE) >> 1] as number;
+  return v.f64[float64(copy0(slot) + REC_PRICE)] as number;
 }
 
 /** Publishes a stock change: the fields every update touches, and nothing else. */

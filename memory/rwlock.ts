@@ -29,6 +29,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import {
+  counter64,
   LOCK_ACQUIRED,
   LOCK_CONTENDED,
   LOCK_STATE,
@@ -90,7 +91,7 @@ function isReadLockable(s: number): boolean {
 export function recordWait(v: SharedViews, countIndex: number, waitIndex: number, startMs: number) {
   Atomics.add(v.i32, countIndex, 1);
   const us = Math.round((performance.now() - startMs) * 1000);
-  if (us > 0) Atomics.add(v.i64, waitIndex >> 1, BigInt(us));
+  if (us > 0) Atomics.add(v.i64, counter64(waitIndex), BigInt(us));
 }
 
 /** Acquires the lock at `base` for writing. */

@@ -18,8 +18,9 @@
  * Slots fill in order, so the oldest key is always at the ring's head, and eviction
  * and expiry work from there in O(1).
  */
+import { copyOutcome } from './outcomes.js';
+import type { UpdateCopy } from './requests.js';
 import type { Applied, OrderOutcome, UpdateOutcome } from './types.js';
-import { invalid, keyProblem } from './validate.js';
 
 export type Cached = UpdateOutcome | OrderOutcome;
 
@@ -28,38 +29,43 @@ export interface Payload {
   readonly kind: number;
   readonly productId: string;
   readonly delta: number;
-  /** expectedVersion, or -1 for none. */
+  /** The expected version, or ANY_VERSION (-1) for none. */
   readonly expected: number;
-  /** For orders: every item, as one string. */
+  /** For orders: every item, as one unambiguous string. */
   readonly fingerprint: string;
 }
 
 const UPDATE = 1;
 const ORDER = 2;
 
-export function updatePayload(r: {
-  productId: string;
-  delta: number;
-  expectedVersion?: number | undefined;
-}): Payload {
+export function updatePayload(r: UpdateCopy): Payload {
   return {
     kind: UPDATE,
     productId: r.productId,
     delta: r.delta,
-    expected: r.expectedVersion ?? -1,
+    expected: r.expected,
     fingerprint: '',
   };
 }
 
-export function orderPayload(
-  items: readonly { productId: string; delta: number; expectedVersion?: number | undefined }[],
-): Payload {
+/**
+ * An order's items as one string that no other list of items produces: each id is
+ * preceded by its length, so no character an id may hold (NUL included) can pass for
+ * a separator; deltas and versions are integers, written in decimal.
+ */
+export function orderPayload(items: readonly UpdateCopy[]): Payload {
   let fingerprint = '';
   for (const i of items) {
-    fingerprint += `${i.productId}\u0000${i.delta}\u0000${i.expectedVersion ?? ''}\u0000`;
+    fingerprint += `${i.productId.length}:${i.productId}${i.delta},${i.expected};`;
   }
   return { kind: ORDER, productId: '', delta: 0, expected: -1, fingerprint };
 }
+
+/**
+ * lookup()'s answer when the key is new but `maxKeys` keys are already in flight: it
+ * cannot be remembered, so the request is turned away like a full queue.
+ */
+export const KEYS_FULL = Symbol('keys full');
 
 function samePayload(a: Payload, b: Payload): boolean {
   return (
@@ -122,9 +128,26 @@ export class IdempotencyCache {
     this.grow(Math.min(INITIAL_SLOTS, maxKeys));
   }
 
-  /** Keys remembered now, in flight or known. */
+  /** Keys that count now: in flight, or remembered and not expired. */
   get size(): number {
+    this.expire(this.now());
     return this.slots.size + this.inFlight.size;
+  }
+
+  /** Forgets every expired key (they sit at the ring's head, oldest first). */
+  private expire(now: number): void {
+    while (this.count > 0) {
+      const slot = this.head;
+      if (
+        this.keys[slot] !== undefined &&
+        (this.numbers[slot * FIELDS + F_EXPIRES] as number) > now
+      ) {
+        return;
+      }
+      if (this.keys[slot] !== undefined) this.forget(slot);
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
+    }
   }
 
   /**
@@ -137,7 +160,8 @@ export class IdempotencyCache {
     if (flying !== undefined) {
       if (!samePayload(flying.payload, payload)) return 'reused';
       this.replays++;
-      return flying.promise;
+      // Each duplicate gets its own copy of the first request's outcome.
+      return flying.promise.then(copyOutcome);
     }
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
@@ -157,7 +181,7 @@ export class IdempotencyCache {
     }
     this.replays++;
     // Each caller gets its own copy: one caller changing its outcome changes no other's.
-    if (this.state[slot] === OBJECT) return structuredClone(this.objects[slot] as Cached);
+    if (this.state[slot] === OBJECT) return copyOutcome(this.objects[slot] as Cached);
     const applied: Applied = {
       status: 'applied',
       productId: this.productIds[slot] as string,
@@ -170,31 +194,36 @@ export class IdempotencyCache {
   }
 
   /**
-   * The answer a keyed request gets without being applied: invalid_request for a
-   * malformed key, idempotency_key_reused for another payload, the first outcome (or
-   * the promise of the first request still in flight); undefined when the key is new.
+   * The answer a keyed request gets without being applied: idempotency_key_reused for
+   * another payload, the first outcome (or the promise of the first request still in
+   * flight), KEYS_FULL when the key is new and maxKeys keys are in flight; undefined
+   * when the key is new and may begin. The key has been checked (requests.ts).
    */
-  lookup(key: unknown, payload: Payload): Cached | Promise<Cached> | undefined {
-    const problem = keyProblem(key);
-    if (problem !== null) return invalid('idempotencyKey', problem);
-    const hit = this.check(key as string, payload);
-    return hit === 'reused'
-      ? { status: 'idempotency_key_reused', idempotencyKey: key as string }
-      : hit;
+  lookup(key: string, payload: Payload): Cached | Promise<Cached> | typeof KEYS_FULL | undefined {
+    const hit = this.check(key, payload);
+    if (hit === 'reused') return { status: 'idempotency_key_reused', idempotencyKey: key };
+    if (hit === undefined && this.inFlight.size >= this.maxKeys) return KEYS_FULL;
+    return hit;
   }
 
   /** Records `key` as in flight; `promise` is what its duplicates will share. */
   begin(key: string, payload: Payload, promise: Promise<Cached>): InFlight {
+    // A key in flight counts toward maxKeys: make room for it among the remembered.
+    this.trim(this.now(), false);
     const flying: InFlight = { key, payload, promise };
     this.inFlight.set(key, flying);
     return flying;
   }
 
-  /** The in-flight request's outcome is known: remember it. */
+  /**
+   * The in-flight request's outcome is known: remember it — unless it is
+   * invalid_request (a delta that met the stock bound), which, like every request
+   * found malformed, records nothing under its key.
+   */
   complete(flying: InFlight, outcome: Cached): void {
     // Duplicates share the first request's entry, so the key maps to this one.
     this.inFlight.delete(flying.key);
-    this.remember(flying.key, flying.payload, outcome);
+    if (outcome.status !== 'invalid_request') this.remember(flying.key, flying.payload, outcome);
   }
 
   /** The in-flight request was not applied (a lock timed out, a worker failed): forget it. */
@@ -205,7 +234,7 @@ export class IdempotencyCache {
   /** Remembers a key whose outcome is known. */
   remember(key: string, p: Payload, outcome: Cached): void {
     const now = this.now();
-    this.trim(now);
+    this.trim(now, true);
     if (this.count === this.capacity) this.grow(Math.min(this.capacity * 2, this.maxKeys));
     const slot = (this.head + this.count) % this.capacity;
     this.count++;
@@ -226,22 +255,28 @@ export class IdempotencyCache {
       this.lastUpdated[slot] = outcome.lastUpdated;
       this.state[slot] = APPLIED;
     } else {
-      this.objects[slot] = structuredClone(outcome);
+      // A copy: the caller that received `outcome` may change it.
+      this.objects[slot] = copyOutcome(outcome);
       this.state[slot] = OBJECT;
     }
   }
 
-  /** Makes room for one more key: evicts the oldest past maxKeys, and a few expired. */
-  private trim(now: number): void {
+  /**
+   * Makes room for one more key, about to be remembered (`needsPlace`: it also takes a
+   * place in the ring) or to fly: evicts the oldest past maxKeys, and a few expired.
+   * Keys expire in the order they were remembered, so the expired ones are at the head.
+   */
+  private trim(now: number, needsPlace: boolean): void {
     let swept = 0;
     while (this.count > 0) {
       const slot = this.head;
       if (this.keys[slot] !== undefined) {
-        // Full: maxKeys keys remembered, or a ring of maxKeys places with no place left
-        // (places of keys that expired on lookup are reclaimed only from the head).
+        // Full: maxKeys keys remembered or in flight, or a ring of maxKeys places with
+        // no place left (places of keys that expired on lookup are reclaimed only from
+        // the head).
         const full =
-          this.slots.size >= this.maxKeys ||
-          (this.count === this.capacity && this.capacity >= this.maxKeys);
+          this.slots.size + this.inFlight.size >= this.maxKeys ||
+          (needsPlace && this.count === this.capacity && this.capacity >= this.maxKeys);
         const expired = (this.numbers[slot * FIELDS + F_EXPIRES] as number) <= now;
         if (!full && (swept >= SWEEP || !expired)) return;
         this.forget(slot);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { Piscina } from 'piscina';
 import {
+  counter64,
   createBuffer,
   GLOBAL_ACQUIRED,
   GLOBAL_CONTENDED,
@@ -55,13 +56,26 @@ import { InventoryError } from './errors.js';
 import {
   type Cached,
   IdempotencyCache,
+  KEYS_FULL,
   orderPayload,
   type Payload,
   updatePayload,
 } from './idempotency.js';
-import { loadInitial, productProblem } from './initial.js';
+import { loadInitial } from './initial.js';
 import { MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
-import { notFound, orderOutcome, queueFull, rowError, stockOutcome } from './outcomes.js';
+import { notFound, orderOutcome, queueFull, rowError, rowOutcome } from './outcomes.js';
+import {
+  describe,
+  expectedVersionProblem,
+  idProblem,
+  invalid,
+  nameProblem,
+  objectProblem,
+  priceProblem,
+  readOrder,
+  readProduct,
+  readUpdate,
+} from './requests.js';
 import { type Batch, Router } from './router.js';
 import { Deferred, follow, ManyCall, openPromise, type Sink, takeResolve } from './sinks.js';
 import type {
@@ -86,17 +100,6 @@ import type {
   UpdateOutcome,
   UpdateRequest,
 } from './types.js';
-import {
-  checkUpdate,
-  describe,
-  expectedVersionProblem,
-  idProblem,
-  invalid,
-  keyProblem,
-  nameProblem,
-  objectProblem,
-  priceProblem,
-} from './validate.js';
 
 const MAX_LIST_LIMIT = 10_000;
 const DEFAULT_LIST_LIMIT = 100;
@@ -305,15 +308,18 @@ export class Inventory {
     into: Sink<UpdateOutcome> | null,
     index: number,
   ): UpdateOutcome | Promise<UpdateOutcome> | typeof FULL | typeof ADMITTED {
-    const bad = checkUpdate(request);
-    if (bad !== null) return bad;
-    const key = request.idempotencyKey;
+    const copy = readUpdate(request, '', 'request.', true);
+    if ('status' in copy) return copy;
+    const key = copy.key;
     let payload: Payload | null = null;
     if (key !== undefined) {
-      payload = updatePayload(request);
+      payload = updatePayload(copy);
       const hit = this.idem.lookup(key, payload);
+      if (hit === KEYS_FULL) return FULL;
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
+    request = { productId: copy.productId, delta: copy.delta };
+    if (copy.expected !== ANY_VERSION) request.expectedVersion = copy.expected;
     const slot = this.catalog.slotOf(request.productId);
     if (slot === undefined) {
       const outcome = notFound(request.productId);
@@ -400,13 +406,18 @@ export class Inventory {
   }
 
   private admitOrder(request: OrderRequest): OrderOutcome | Promise<OrderOutcome> | typeof FULL {
-    const bad = this.checkOrder(request);
-    if (bad !== null) return bad;
-    const items = request.items;
-    const key = request.idempotencyKey;
-    const payload = key === undefined ? null : orderPayload(items);
+    const copy = readOrder(request, Math.min(MAX_ORDER_ITEMS, this.options.queueSize - 1));
+    if ('status' in copy) return copy;
+    const items = copy.items.map((i) =>
+      i.expected === ANY_VERSION
+        ? { productId: i.productId, delta: i.delta }
+        : { productId: i.productId, delta: i.delta, expectedVersion: i.expected },
+    );
+    const key = copy.key;
+    const payload = key === undefined ? null : orderPayload(copy.items);
     if (key !== undefined) {
       const hit = this.idem.lookup(key, payload as Payload);
+      if (hit === KEYS_FULL) return FULL;
       if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
     }
     let lowest = Number.POSITIVE_INFINITY;
@@ -441,26 +452,6 @@ export class Inventory {
       b.ids[r] = item.productId;
     }
     return this.answerRow<OrderOutcome>(b, h, null, 0, key, payload) as Promise<OrderOutcome>;
-  }
-
-  private checkOrder(request: OrderRequest) {
-    const problem = objectProblem(request);
-    if (problem !== null) return invalid('request', problem);
-    const items: unknown = request.items;
-    const limit = Math.min(MAX_ORDER_ITEMS, this.options.queueSize - 1);
-    if (!Array.isArray(items) || items.length === 0 || items.length > limit) {
-      return invalid('items', `must be an array of 1 to ${limit} items, got ${describe(items)}`);
-    }
-    const seen = new Set<string>();
-    for (let i = 0; i < items.length; i++) {
-      const bad = checkUpdate(items[i], `items[${i}].`);
-      if (bad !== null) return bad;
-      const id = (items[i] as UpdateRequest).productId;
-      if (seen.has(id)) return invalid(`items[${i}].productId`, `repeats ${JSON.stringify(id)}`);
-      seen.add(id);
-    }
-    const keyBad = keyProblem(request.idempotencyKey);
-    return keyBad === null ? null : invalid('idempotencyKey', keyBad);
   }
 
   // ---------------------------------------------------------------------------
@@ -619,8 +610,8 @@ export class Inventory {
     }
     const seen = new Set<string>();
     products.forEach((p, i) => {
-      const problem = productProblem(p, `products[${i}]`);
-      if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', problem);
+      const problem = readProduct(p, `products[${i}]`);
+      if (typeof problem === 'string') throw new InventoryError('INVALID_ARGUMENT', problem);
       if (seen.has(p.productId) || this.catalog.has(p.productId)) {
         throw new InventoryError(
           'PRODUCT_EXISTS',
@@ -700,7 +691,7 @@ export class Inventory {
   /** The answer to a single call that found the queue full. */
   private turnAway(): Promise<QueueFull> {
     this.queueFullCount++;
-    return Promise.resolve(this.full);
+    return Promise.resolve(queueFull(this.options.queueSize));
   }
 
   // ---------------------------------------------------------------------------
@@ -713,7 +704,7 @@ export class Inventory {
     for (let r = 0; r < b.rows; ) {
       const kind = c.kind[r];
       let outcome: unknown;
-      if (kind === KIND_UPDATE) outcome = stockOutcome(c, r, b.ids[r] as string);
+      if (kind === KIND_UPDATE) outcome = rowOutcome(c, r, b.ids[r] as string);
       else if (kind === KIND_ORDER) outcome = orderOutcome(c, r, b.ids);
       else if (kind === KIND_CREATE) outcome = this.created(b, r);
       else if (kind === KIND_SET) outcome = this.setOutcome(b, r);
@@ -766,7 +757,7 @@ export class Inventory {
   private setOutcome(b: Batch, r: number): SetOutcome | null {
     const c = b.columns;
     const productId = b.ids[r] as string;
-    if (c.status[r] !== STATUS_APPLIED) return stockOutcome(c, r, productId) as SetOutcome | null;
+    if (c.status[r] !== STATUS_APPLIED) return rowOutcome(c, r, productId) as SetOutcome | null;
     const slot = c.slot[r] as number;
     const generation = c.generation[r] as number;
     const named = ((c.aux[r] as number) & SET_NAME) !== 0;
@@ -779,8 +770,7 @@ export class Inventory {
   private deleted(b: Batch, r: number): DeleteOutcome | null {
     const c = b.columns;
     const productId = b.ids[r] as string;
-    if (c.status[r] !== STATUS_APPLIED)
-      return stockOutcome(c, r, productId) as DeleteOutcome | null;
+    if (c.status[r] !== STATUS_APPLIED) return rowOutcome(c, r, productId) as DeleteOutcome | null;
     const slot = c.slot[r] as number;
     this.retire(slot);
     this.catalog.release(slot);
@@ -819,7 +809,7 @@ export class Inventory {
     const global: LockCounters = {
       acquisitions: i32[g + GLOBAL_ACQUIRED] as number,
       contended: i32[g + GLOBAL_CONTENDED] as number,
-      waitMs: Number(i64[(g + GLOBAL_WAIT_US) >> 1]) / 1000,
+      waitMs: Number(i64[counter64(g + GLOBAL_WAIT_US)]) / 1000,
     };
     if (this.options.lockMode === 'global') {
       return {
@@ -854,7 +844,7 @@ export class Inventory {
     return {
       acquisitions: Atomics.load(this.views.i32, lock + LOCK_ACQUIRED),
       contended: Atomics.load(this.views.i32, lock + LOCK_CONTENDED),
-      waitMs: Number(Atomics.load(this.views.i64, (lock + LOCK_WAIT_US) >> 1)) / 1000,
+      waitMs: Number(Atomics.load(this.views.i64, counter64(lock + LOCK_WAIT_US))) / 1000,
     };
   }
 
@@ -886,7 +876,7 @@ export class Inventory {
       replays: this.idem.replays,
       queueFull: this.queueFullCount,
       idempotencyKeys: this.idem.size,
-      offset: Number(Atomics.load(this.views.i64, HDR_OFFSET >> 1)),
+      offset: Number(Atomics.load(this.views.i64, counter64(HDR_OFFSET))),
       poolUtilization: this.utilization(),
       taskWaitMs: {
         p50: round3(wait.p50),
@@ -898,7 +888,7 @@ export class Inventory {
 
   /** Share of the pool threads' time spent applying batches since open. */
   private utilization(): number {
-    const busyMs = Number(Atomics.load(this.views.i64, HDR_BUSY_US >> 1)) / 1000;
+    const busyMs = Number(Atomics.load(this.views.i64, counter64(HDR_BUSY_US))) / 1000;
     const capacityMs = (performance.now() - this.openedAt) * this.options.workers;
     return capacityMs > 0 ? Math.min(1, busyMs / capacityMs) : 0;
   }
@@ -944,7 +934,7 @@ export class Inventory {
   }
 }
 
-function isLoggerOptions(l: ResolvedOptions['logger']): l is LoggerOptions {
+function isLoggerOptions(l: ResolvedOptions['logger']): l is Required<LoggerOptions> {
   return typeof (l as Logger).child !== 'function';
 }
 

@@ -1,22 +1,55 @@
-/** Resolves Inventory.open's options against the environment and the defaults. */
+/**
+ * Inventory.open's options: one table of limits and defaults, and the reader that
+ * resolves the caller's options against the environment and that table.
+ *
+ * Every option is read once, here, into the resolved copy the engine works from; an
+ * option the engine does not know (a typo, or one from a later version) is refused,
+ * naming it, rather than silently ignored. The CLI builds its flags' checks from the
+ * same table, so a limit is stated once.
+ */
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { MAX_HOLDERS } from '../memory/global-lock.js';
 import { MAX_CAPACITY } from '../memory/layout.js';
 import { InventoryError } from './errors.js';
-import type { InventoryOptions, LockMode, LoggerOptions, LogLevel, ProductInput } from './types.js';
+import { describe, type ProductCopy, readArray, readProduct } from './requests.js';
+import type { InventoryOptions, LockMode, LoggerOptions, LogLevel } from './types.js';
 
-export const DEFAULT_QUEUE_SIZE = 65_536;
-export const DEFAULT_CAPACITY = 65_536;
-export const DEFAULT_TTL_MS = 120_000;
-export const DEFAULT_MAX_KEYS = 1_000_000;
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_BATCH = 1024;
+/** A numeric option: its bounds, whether it must be whole, and its default. */
+export interface Limit {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly default: number;
+}
+
+function limit(min: number, max: number, fallback: number, integer = true): Limit {
+  return { min, max, integer, default: fallback };
+}
+
 /** An order's items must fit one batch. */
 export const MAX_ORDER_ITEMS = 1024;
-const MAX_WORKERS = Math.min(256, MAX_HOLDERS);
-const MAX_SIMULATE_US = 1_000_000;
-const LOG_LEVELS: readonly LogLevel[] = [
+/** list() page sizes. */
+export const LIST_LIMIT = limit(1, 10_000, 100);
+
+/**
+ * The numeric options: bounds and defaults. `workers` defaults to the machine's
+ * parallelism and `capacity` grows to fit `products`; the table holds their floors.
+ */
+export const LIMITS = {
+  workers: limit(1, Math.min(256, MAX_HOLDERS), 1),
+  queueSize: limit(1, 2 ** 30, 65_536),
+  capacity: limit(1, MAX_CAPACITY, 65_536),
+  lockTimeoutMs: limit(1, 2 ** 31, 10_000),
+  maxBatch: limit(1, 1 << 20, 1024),
+  'idempotency.ttlMs': limit(1, 2 ** 31, 120_000),
+  'idempotency.maxKeys': limit(1, 2 ** 31, 1_000_000),
+  'simulate.workUs': limit(0, 1_000_000, 0, false),
+  'simulate.holdUs': limit(0, 1_000_000, 0, false),
+} as const satisfies Record<string, Limit>;
+
+export const LOCK_MODES: readonly LockMode[] = ['fine', 'global'];
+export const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
   'warn',
@@ -35,14 +68,33 @@ export const ENV = {
   logLevel: 'INVENTORY_LOG_LEVEL',
 } as const;
 
+/** The options open() knows, by object: any other key is refused. */
+const KNOWN = {
+  options: [
+    'workers',
+    'queueSize',
+    'capacity',
+    'lockMode',
+    'products',
+    'idempotency',
+    'logger',
+    'simulate',
+    'lockTimeoutMs',
+    'maxBatch',
+  ],
+  idempotency: ['ttlMs', 'maxKeys'],
+  simulate: ['workUs', 'holdUs'],
+  logger: ['level', 'destination'],
+} as const;
+
 export interface ResolvedOptions {
   workers: number;
   queueSize: number;
   capacity: number;
   lockMode: LockMode;
-  products: ProductInput[];
+  products: ProductCopy[];
   idempotency: { ttlMs: number; maxKeys: number };
-  logger: LoggerOptions | Logger;
+  logger: Required<LoggerOptions> | Logger;
   simulate: { workUs: number; holdUs: number };
   lockTimeoutMs: number;
   maxBatch: number;
@@ -52,29 +104,33 @@ function option(name: string, message: string): InventoryError {
   return new InventoryError('INVALID_OPTION', `option ${name} ${message}`);
 }
 
-function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw option(name, `must be an integer from ${min} to ${max}, got ${String(value)}`);
+/** Checks `value` against the limit of option `name`. */
+export function limited(name: keyof typeof LIMITS, value: unknown): number {
+  const l: Limit = LIMITS[name];
+  if (
+    typeof value !== 'number' ||
+    !(l.integer ? Number.isInteger(value) : Number.isFinite(value)) ||
+    value < l.min ||
+    value > l.max
+  ) {
+    const what = l.integer ? 'an integer' : 'a number';
+    throw option(name, `must be ${what} from ${l.min} to ${l.max}, got ${describe(value)}`);
   }
-  return value;
+  return value === 0 ? 0 : value;
 }
 
-function number(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw option(name, `must be a number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Reads an integer environment variable; undefined when unset or empty. */
-function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number) {
+/**
+ * Reads an integer environment variable: plain decimal digits only (`0x2`, `1e0` and
+ * ` 2 ` are refused, so a value means what it looks like); undefined when unset or empty.
+ */
+export function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number) {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (raw === undefined || raw === '') return undefined;
+  const value = /^[0-9]{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
     throw new InventoryError(
       'INVALID_ENV',
-      `environment variable ${name} must be an integer from ${min} to ${max}, got '${raw}'`,
+      `environment variable ${name} must be a whole number from ${min} to ${max}, got '${raw}'`,
     );
   }
   return value;
@@ -82,7 +138,7 @@ function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
 
 function envChoice<T extends string>(env: NodeJS.ProcessEnv, name: string, choices: readonly T[]) {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
+  if (raw === undefined || raw === '') return undefined;
   if (!(choices as readonly string[]).includes(raw)) {
     throw new InventoryError(
       'INVALID_ENV',
@@ -101,86 +157,136 @@ function isPinoLogger(value: unknown): value is Logger {
   );
 }
 
-function plainObject(name: string, value: unknown): Record<string, unknown> {
+/**
+ * Reads the known fields of the options object `name` once each, refusing unknown
+ * ones. A getter that throws is refused as that option.
+ */
+function fields<K extends string>(
+  name: string,
+  value: unknown,
+  known: readonly K[],
+): Partial<Record<K, unknown>> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw option(name, `must be an object, got ${String(value)}`);
+  const path = (key: string) => (name === 'options' ? key : `${name}.${key}`);
+  let at = name;
+  try {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw option(name, `must be an object, got ${describe(value)}`);
+    }
+    for (const key of Object.keys(value)) {
+      if (!(known as readonly string[]).includes(key)) {
+        throw option(path(key), `is not an option lockstock knows (options: ${known.join(', ')})`);
+      }
+    }
+    const copy: Partial<Record<K, unknown>> = {};
+    const source = value as Record<string, unknown>;
+    for (const key of known) {
+      at = path(key);
+      copy[key] = source[key];
+    }
+    return copy;
+  } catch (error) {
+    if (error instanceof InventoryError) throw error;
+    throw option(at, `could not be read: ${error instanceof Error ? error.message : error}`);
   }
-  return value as Record<string, unknown>;
 }
 
 export function resolveOptions(
   options: InventoryOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
-  const o = plainObject('options', options) as InventoryOptions;
-  const workers = integer(
+  const o = fields('options', options, KNOWN.options);
+  const L = LIMITS;
+  const workers = limited(
     'workers',
     o.workers ??
-      envInteger(env, ENV.workers, 1, MAX_WORKERS) ??
-      Math.min(os.availableParallelism(), MAX_WORKERS),
-    1,
-    MAX_WORKERS,
+      envInteger(env, ENV.workers, L.workers.min, L.workers.max) ??
+      Math.min(os.availableParallelism(), L.workers.max),
   );
-  const queueSize = integer(
+  const queueSize = limited(
     'queueSize',
-    o.queueSize ?? envInteger(env, ENV.queueSize, 1, 2 ** 30) ?? DEFAULT_QUEUE_SIZE,
-    1,
-    2 ** 30,
+    o.queueSize ??
+      envInteger(env, ENV.queueSize, L.queueSize.min, L.queueSize.max) ??
+      L.queueSize.default,
   );
-  const products = o.products ?? [];
-  if (!Array.isArray(products)) throw option('products', 'must be an array');
-  const capacity = integer(
+  const products = readProducts(o.products);
+  const capacity = limited(
     'capacity',
     o.capacity ??
-      envInteger(env, ENV.capacity, 1, MAX_CAPACITY) ??
-      Math.max(DEFAULT_CAPACITY, products.length),
-    1,
-    MAX_CAPACITY,
+      envInteger(env, ENV.capacity, L.capacity.min, L.capacity.max) ??
+      Math.max(L.capacity.default, products.length),
   );
   if (products.length > capacity) {
     throw option('products', `holds ${products.length} products, more than capacity ${capacity}`);
   }
-  const lockMode = o.lockMode ?? envChoice(env, ENV.lockMode, ['fine', 'global']) ?? 'fine';
-  if (lockMode !== 'fine' && lockMode !== 'global') {
-    throw option('lockMode', `must be 'fine' or 'global', got ${String(lockMode)}`);
+  const lockMode = o.lockMode ?? envChoice(env, ENV.lockMode, LOCK_MODES) ?? 'fine';
+  if (!LOCK_MODES.includes(lockMode as LockMode)) {
+    throw option('lockMode', `must be 'fine' or 'global', got ${describe(lockMode)}`);
   }
-  const idem = plainObject('idempotency', o.idempotency);
-  const simulate = plainObject('simulate', o.simulate);
-  const logger = resolveLogger(o.logger, env);
+  const idem = fields('idempotency', o.idempotency, KNOWN.idempotency);
+  const simulate = fields('simulate', o.simulate, KNOWN.simulate);
   return {
     workers,
     queueSize,
     capacity,
-    lockMode,
+    lockMode: lockMode as LockMode,
     products,
     idempotency: {
-      ttlMs: integer('idempotency.ttlMs', idem.ttlMs ?? DEFAULT_TTL_MS, 1, 2 ** 31),
-      maxKeys: integer('idempotency.maxKeys', idem.maxKeys ?? DEFAULT_MAX_KEYS, 1, 2 ** 31),
+      ttlMs: limited('idempotency.ttlMs', idem.ttlMs ?? L['idempotency.ttlMs'].default),
+      maxKeys: limited('idempotency.maxKeys', idem.maxKeys ?? L['idempotency.maxKeys'].default),
     },
-    logger,
+    logger: resolveLogger(o.logger, env),
     simulate: {
-      workUs: number('simulate.workUs', simulate.workUs ?? 0, 0, MAX_SIMULATE_US),
-      holdUs: number('simulate.holdUs', simulate.holdUs ?? 0, 0, MAX_SIMULATE_US),
+      workUs: limited('simulate.workUs', simulate.workUs ?? L['simulate.workUs'].default),
+      holdUs: limited('simulate.holdUs', simulate.holdUs ?? L['simulate.holdUs'].default),
     },
-    lockTimeoutMs: integer('lockTimeoutMs', o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, 1, 2 ** 31),
-    maxBatch: integer('maxBatch', o.maxBatch ?? DEFAULT_MAX_BATCH, 1, 1 << 20),
+    lockTimeoutMs: limited('lockTimeoutMs', o.lockTimeoutMs ?? L.lockTimeoutMs.default),
+    maxBatch: limited('maxBatch', o.maxBatch ?? L.maxBatch.default),
   };
 }
 
-function resolveLogger(value: unknown, env: NodeJS.ProcessEnv): LoggerOptions | Logger {
+/** The initial catalog, each product read once and checked, no id twice. */
+function readProducts(value: unknown): ProductCopy[] {
+  if (value === undefined) return [];
+  let list: unknown[];
+  try {
+    list = readArray(value, 'products');
+  } catch (error) {
+    throw new InventoryError('INVALID_OPTION', `option ${(error as Error).message}`);
+  }
+  const seen = new Set<string>();
+  return list.map((p, i) => {
+    let copy: ProductCopy | string;
+    try {
+      copy = readProduct(p, `products[${i}]`);
+    } catch (error) {
+      throw new InventoryError('INVALID_OPTION', `option ${(error as Error).message}`);
+    }
+    if (typeof copy === 'string') throw new InventoryError('INVALID_OPTION', `option ${copy}`);
+    if (seen.has(copy.productId)) {
+      throw option(`products[${i}].productId`, `repeats ${JSON.stringify(copy.productId)}`);
+    }
+    seen.add(copy.productId);
+    return copy;
+  });
+}
+
+function resolveLogger(value: unknown, env: NodeJS.ProcessEnv): Required<LoggerOptions> | Logger {
   if (isPinoLogger(value)) return value;
-  const l = plainObject('logger', value) as LoggerOptions;
+  const l = fields('logger', value, KNOWN.logger);
   const level = l.level ?? envChoice(env, ENV.logLevel, LOG_LEVELS) ?? 'info';
-  if (!LOG_LEVELS.includes(level)) {
-    throw option('logger.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${String(level)}`);
+  if (!LOG_LEVELS.includes(level as LogLevel)) {
+    throw option('logger.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
   }
   const destination = l.destination ?? 1;
   if (
     !(typeof destination === 'string' && destination.length > 0) &&
     !(typeof destination === 'number' && Number.isInteger(destination) && destination >= 0)
   ) {
-    throw option('logger.destination', `must be a file descriptor or a path, got ${destination}`);
+    throw option(
+      'logger.destination',
+      `must be a file descriptor or a path, got ${describe(destination)}`,
+    );
   }
-  return { level, destination };
+  return { level: level as LogLevel, destination };
 }

@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import { exclusiveWaiting, globalLock, globalUnlock } from '../memory/global-lock.js';
 import {
+  counter64,
   HDR_BUSY_US,
   HDR_GLOBAL_LOCK,
   HDR_OFFSET,
@@ -131,7 +132,7 @@ export class Applier {
     Atomics.sub(this.v.i32, HDR_QUEUED, rows);
     for (const batch of task.batches) this.applyBatch(batch);
     const busyUs = Math.round((performance.now() - start) * 1000);
-    if (busyUs > 0) Atomics.add(this.v.i64, HDR_BUSY_US >> 1, BigInt(busyUs));
+    if (busyUs > 0) Atomics.add(this.v.i64, counter64(HDR_BUSY_US), BigInt(busyUs));
     return rows;
   }
 
@@ -277,7 +278,7 @@ export class Applier {
 
   /** Takes `count` consecutive change offsets; returns the first. */
   private takeOffsets(count: number): number {
-    return Number(Atomics.add(this.v.i64, HDR_OFFSET >> 1, BigInt(count))) + 1;
+    return Number(Atomics.add(this.v.i64, counter64(HDR_OFFSET), BigInt(count))) + 1;
   }
 
   /**
@@ -425,7 +426,7 @@ export class Applier {
     const lock = slotBase(slot) + SLOT_LOCK;
     Atomics.store(v.i32, lock + LOCK_ACQUIRED, 1);
     Atomics.store(v.i32, lock + LOCK_CONTENDED, 0);
-    Atomics.store(v.i64, (lock + LOCK_WAIT_US) >> 1, 0n);
+    Atomics.store(v.i64, counter64(lock + LOCK_WAIT_US), 0n);
     const now = Date.now();
     const record = this.record;
     record.state = STATE_LIVE;

@@ -32,6 +32,7 @@ const headerFields: [string, number, number][] = [
   ['global lock', L.HDR_GLOBAL_LOCK, L.GLOBAL_LOCK_WORDS],
   ['offset', L.HDR_OFFSET, 2],
   ['queued', L.HDR_QUEUED, 1],
+  ['busy µs', L.HDR_BUSY_US, 2],
 ];
 
 function expectDisjointWithin(fields: [string, number, number][], size: number) {
@@ -80,11 +81,29 @@ describe('shared memory layout', () => {
     }
     expect((L.HDR_GLOBAL_LOCK + L.GLOBAL_WAIT_US) % 2).toBe(0);
     expect(L.HDR_OFFSET % 2).toBe(0);
+    expect(L.HDR_BUSY_US % 2).toBe(0);
+  });
+
+  it('names the 64-bit index of each wide field, the same memory as its Int32 words', () => {
+    const v = L.createBuffer(2);
+    const word = L.slotBase(1) + L.SLOT_LOCK + L.LOCK_WAIT_US;
+    v.i64[L.counter64(word)] = 0x1_0000_0002n;
+    expect([v.i32[word], v.i32[word + 1]]).toEqual([2, 1]);
+    const price = L.slotBase(1) + L.SLOT_COPY_0 + L.REC_PRICE;
+    v.f64[L.float64(price)] = 1.5;
+    expect(new Float64Array(v.i32.slice(price, price + 2).buffer)[0]).toBe(1.5);
   });
 
   it('words different threads write sit on different cache lines', () => {
     const line = (word: number) => Math.floor((word * L.WORD_BYTES) / L.CACHE_LINE_BYTES);
-    const hot = [L.HDR_GLOBAL_LOCK, L.HDR_OFFSET, L.HDR_QUEUED, L.slotBase(0), L.slotBase(1)];
+    const hot = [
+      L.HDR_GLOBAL_LOCK,
+      L.HDR_OFFSET,
+      L.HDR_QUEUED,
+      L.HDR_BUSY_US,
+      L.slotBase(0),
+      L.slotBase(1),
+    ];
     expect(new Set(hot.map(line)).size).toBe(hot.length);
     // Neighbouring slots never share a line.
     expect(line(L.slotBase(1)) - line(L.slotBase(0) + L.SLOT_WORDS - 1)).toBe(1);

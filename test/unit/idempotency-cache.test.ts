@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdempotencyCache, orderPayload, updatePayload } from '../../src/idempotency.js';
+import type { UpdateCopy } from '../../src/requests.js';
 import type { Applied, UpdateOutcome } from '../../src/types.js';
 
 const applied = (offset: number): Applied => ({
@@ -10,7 +11,12 @@ const applied = (offset: number): Applied => ({
   lastUpdated: '2026-11-30T00:00:00.000Z',
   offset,
 });
-const request = (delta: number) => ({ productId: 'P', delta });
+const request = (delta: number, expected = -1): UpdateCopy => ({
+  productId: 'P',
+  delta,
+  expected,
+  key: undefined,
+});
 
 describe('idempotency cache', () => {
   it('replays the outcome for the same payload and refuses another payload', () => {
@@ -18,7 +24,7 @@ describe('idempotency cache', () => {
     cache.remember('k', updatePayload(request(-1)), applied(1));
     expect(cache.check('k', updatePayload(request(-1)))).toEqual(applied(1));
     expect(cache.check('k', updatePayload(request(-2)))).toBe('reused');
-    expect(cache.check('k', updatePayload({ ...request(-1), expectedVersion: 3 }))).toBe('reused');
+    expect(cache.check('k', updatePayload(request(-1, 3)))).toBe('reused');
     expect(cache.check('k', orderPayload([request(-1)]))).toBe('reused');
     expect(cache.check('other', updatePayload(request(-1)))).toBeUndefined();
     expect(cache.replays).toBe(1);
@@ -43,7 +49,7 @@ describe('idempotency cache', () => {
     const cache = new IdempotencyCache(1_000, 10);
     const promise = Promise.resolve(applied(1));
     const flying = cache.begin('k', updatePayload(request(-1)), promise);
-    expect(cache.check('k', updatePayload(request(-1)))).toBe(promise);
+    await expect(cache.check('k', updatePayload(request(-1)))).resolves.toEqual(applied(1));
     expect(cache.check('k', updatePayload(request(-5)))).toBe('reused');
     cache.complete(flying, applied(1));
     expect(cache.check('k', updatePayload(request(-1)))).toEqual(applied(1));
