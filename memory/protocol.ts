@@ -59,7 +59,7 @@ export const I32_COLUMNS = [
   'str', // index into the task's strings: create: id, then name; set: name
   'status',
   'resVersion',
-  'resAux', // order: index of the failed item, else -1; set/delete: the record's previous name revision
+  'resAux', // order: index of the failed item, else -1
 ] as const;
 
 export type F64Column = (typeof F64_COLUMNS)[number];
@@ -117,6 +117,13 @@ export interface BatchTask {
   readonly type: 'batch';
   readonly batches: readonly BatchRef[];
 }
+
+/**
+ * What a batch task answers: the names of its applied price-only set rows, in row
+ * order across its batches (a set that changed only the price reports the name the
+ * product had when it was applied, which only the worker saw), or null when none.
+ */
+export type BatchResult = string[] | null;
 
 /** Copy a consistent cut of the given slots, under the global lock in S mode. */
 export interface ListTask {

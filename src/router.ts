@@ -21,6 +21,7 @@ import { HDR_QUEUED, type SharedViews } from '../memory/layout.js';
 import {
   type BatchColumns,
   type BatchRef,
+  type BatchResult,
   type BatchTask,
   batchBytes,
   batchColumns,
@@ -75,9 +76,15 @@ export class Batch {
   }
 }
 
+/** The names a task answered (BatchResult), taken in row order by its batches. */
+export interface NameCursor {
+  readonly names: readonly string[];
+  next: number;
+}
+
 export interface RouterEvents {
   /** Every row of the batch has its result. */
-  done(batch: Batch): void;
+  done(batch: Batch, names: NameCursor | null): void;
   /** The task failed; rows whose status is still pending were not applied. */
   failed(batch: Batch, error: unknown): void;
 }
@@ -223,16 +230,17 @@ export class Router {
     this.rows += rows;
     const task: BatchTask = { type: 'batch', batches };
     this.pool.run(task).then(
-      () => this.finish(group, null),
-      (error: unknown) => this.finish(group, error ?? new Error('worker task failed')),
+      (result: BatchResult) => this.finish(group, null, result),
+      (error: unknown) => this.finish(group, error ?? new Error('worker task failed'), null),
     );
   }
 
-  private finish(group: Batch[], error: unknown): void {
+  private finish(group: Batch[], error: unknown, result: BatchResult): void {
     this.tasksInFlight--;
+    const names = result === null ? null : { names: result, next: 0 };
     for (const batch of group) {
       if (error === null) {
-        this.events.done(batch);
+        this.events.done(batch, names);
       } else {
         // A batch its worker never started still counts in the shared queue.
         if (Atomics.load(batch.columns.meta, META_STARTED) === 0) {

@@ -6,7 +6,13 @@ import { threadId } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { workerData } from 'piscina';
 import { attachBuffer } from '../memory/layout.js';
-import type { BatchTask, ListResult, ListTask, WorkerSettings } from '../memory/protocol.js';
+import type {
+  BatchResult,
+  BatchTask,
+  ListResult,
+  ListTask,
+  WorkerSettings,
+} from '../memory/protocol.js';
 import { Applier } from './applier.js';
 import { simulation } from './simulate.js';
 
@@ -31,6 +37,6 @@ const applier = new Applier(attachBuffer(settings.buffer), {
   debug: debugLogger(settings),
 });
 
-export default function run(task: BatchTask | ListTask): number | ListResult {
+export default function run(task: BatchTask | ListTask): BatchResult | ListResult {
   return task.type === 'batch' ? applier.applyTask(task) : applier.list(task);
 }

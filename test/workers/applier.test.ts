@@ -5,8 +5,11 @@ import {
   type BatchRef,
   batchBytes,
   batchColumns,
+  KIND_SET,
   KIND_UPDATE,
   META_STARTED,
+  SET_NAME,
+  SET_PRICE,
   STATUS_APPLIED,
 } from '../../memory/protocol.js';
 import { publishRecord } from '../../memory/records.js';
@@ -55,7 +58,8 @@ function setup(rowsPerBatch: number[]) {
 describe('applier', () => {
   it('applies every batch of a task in order and takes its rows off the queue once', () => {
     const { v, batches, applier } = setup([3, 2]);
-    expect(applier.applyTask({ type: 'batch', batches })).toBe(5);
+    // Nothing but stock rows: no names to report.
+    expect(applier.applyTask({ type: 'batch', batches })).toBeNull();
     expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
     for (const b of batches) {
       const c = batchColumns(b.buffer, b.capacity);
@@ -71,8 +75,41 @@ describe('applier', () => {
     expect(() => applier.applyTask({ type: 'batch', batches })).toThrow(/unknown row kind 99/);
     expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
     for (const b of batches) expect(batchColumns(b.buffer, b.capacity).meta[META_STARTED]).toBe(1);
-    // The lock of the row that threw was released: the next task gets it at once.
-    const again = setup([1]);
-    expect(again.applier.applyTask({ type: 'batch', batches: again.batches })).toBe(1);
+    // The lock of the row that threw (slot 1) was released: a task on the same buffer
+    // takes it at once. Held, the lock would send this thread down the contended path,
+    // which refuses to block the main thread and throws.
+    const c = batchColumns((batches[0] as BatchRef).buffer, 8);
+    c.kind[1] = KIND_UPDATE;
+    c.status.fill(0);
+    const retry: BatchRef = { ...(batches[0] as BatchRef), rows: 2 };
+    Atomics.add(v.i32, HDR_QUEUED, 2);
+    applier.applyTask({ type: 'batch', batches: [retry] });
+    expect(c.slot[1]).toBe(1);
+    expect(c.status[1]).toBe(STATUS_APPLIED);
+  });
+
+  it('reports the name a price-only set kept, which only the worker saw', () => {
+    const { v, applier } = setup([]);
+    const buffer = new SharedArrayBuffer(batchBytes(4));
+    const c = batchColumns(buffer, 4);
+    const row = (r: number, aux: number, str: number) => {
+      c.kind[r] = KIND_SET;
+      c.slot[r] = 2;
+      c.generation[r] = 1;
+      c.expected[r] = ANY_VERSION;
+      c.aux[r] = aux;
+      c.str[r] = str;
+      c.price[r] = 5;
+    };
+    row(0, SET_NAME, 0); // renamed to 'Renamed'
+    row(1, SET_PRICE, 1); // price only: keeps 'Renamed'
+    row(2, SET_NAME, 2); // renamed again in the same batch
+    Atomics.add(v.i32, HDR_QUEUED, 3);
+    const names = applier.applyTask({
+      type: 'batch',
+      batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'] }],
+    });
+    expect(names).toEqual(['Renamed']);
+    expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);
   });
 });

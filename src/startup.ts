@@ -1,0 +1,137 @@
+/**
+ * Starting an engine: the logger, the shared buffer and its initial catalog, the pool.
+ *
+ * Everything that can fail on the caller's input is checked before any thread starts
+ * (options.ts reads and checks the options; the log destination is opened here first),
+ * and whatever was started when a later step fails is stopped again: a failed open
+ * leaves no thread, timer or file handle behind.
+ */
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { Piscina } from 'piscina';
+import { createBuffer, type SharedViews } from '../memory/layout.js';
+import { type BatchTask, batchBytes, type WorkerSettings } from '../memory/protocol.js';
+import { Catalog } from './catalog.js';
+import { InventoryError } from './errors.js';
+import { loadInitial } from './initial.js';
+import type { ResolvedOptions } from './options.js';
+
+/** What open() hands the engine. */
+export interface Started {
+  readonly views: SharedViews;
+  readonly catalog: Catalog;
+  readonly pool: Piscina;
+  readonly log: Logger;
+  /** Closes the log file open() opened, if it opened one. */
+  readonly closeLog: () => void;
+}
+
+/** The log destination as a file descriptor, opened (or checked) before any thread. */
+interface Destination {
+  readonly fd: number;
+  /** Whether open() opened it, and so must close it. */
+  readonly owned: boolean;
+}
+
+function badDestination(destination: number | string, error: unknown): InventoryError {
+  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new InventoryError(
+    'INVALID_OPTION',
+    `option logger.destination ${JSON.stringify(destination)} cannot be written (${reason})`,
+    { cause: error },
+  );
+}
+
+function openDestination(destination: number | string): Destination {
+  try {
+    if (typeof destination === 'number') {
+      fstatSync(destination);
+      return { fd: destination, owned: false };
+    }
+    mkdirSync(path.dirname(destination), { recursive: true });
+    return { fd: openSync(destination, 'a'), owned: true };
+  } catch (error) {
+    throw badDestination(destination, error);
+  }
+}
+
+/** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
+export function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  const file = here.endsWith('.ts')
+    ? path.resolve(dir, '../dist/workers/apply.js')
+    : path.resolve(dir, '../workers/apply.js');
+  if (!existsSync(file)) {
+    throw new InventoryError(
+      'WORKER_NOT_BUILT',
+      `the compiled worker ${file} is missing: run \`npm run build\` first`,
+    );
+  }
+  return file;
+}
+
+export async function start(o: ResolvedOptions): Promise<Started> {
+  const file = workerFile();
+  const custom = 'child' in o.logger && typeof o.logger.child === 'function';
+  const destination: Destination = custom
+    ? { fd: 1, owned: false }
+    : openDestination((o.logger as { destination: number | string }).destination);
+  const closeLog = () => {
+    if (destination.owned) closeSync(destination.fd);
+  };
+  const log: Logger = custom
+    ? (o.logger as Logger)
+    : pino(
+        { name: 'lockstock', level: (o.logger as { level: string }).level },
+        pino.destination({ dest: destination.fd, sync: true }),
+      );
+  let pool: Piscina | null = null;
+  try {
+    const views = createBuffer(o.capacity);
+    const catalog = new Catalog(o.capacity);
+    loadInitial(views, catalog, o.products);
+    const settings: WorkerSettings = {
+      buffer: views.buffer,
+      lockMode: o.lockMode,
+      workUs: o.simulate.workUs,
+      holdUs: o.simulate.holdUs,
+      lockTimeoutMs: o.lockTimeoutMs,
+      logLevel: log.level,
+      // Threads share the process's descriptors: workers write to the same open file.
+      logDestination: destination.fd,
+    };
+    pool = new Piscina({
+      filename: file,
+      minThreads: o.workers,
+      maxThreads: o.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      workerData: settings,
+    });
+    pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
+    await warmUp(pool, o.workers);
+    return { views, catalog, pool, log, closeLog };
+  } catch (error) {
+    await pool?.destroy();
+    closeLog();
+    if (error instanceof InventoryError) throw error;
+    throw new InventoryError('WORKER_FAILED', `lockstock workers failed to start: ${error}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Runs an empty batch on every thread, so that open fails if a worker cannot start. */
+async function warmUp(pool: Piscina, workers: number): Promise<void> {
+  // An empty batch exercises the whole path (module load, buffer attach) and applies nothing.
+  const task: BatchTask = {
+    type: 'batch',
+    batches: [
+      { id: 0, buffer: new SharedArrayBuffer(batchBytes(1)), capacity: 1, rows: 0, strings: [] },
+    ],
+  };
+  await Promise.all(Array.from({ length: workers }, () => pool.run(task)));
+}

@@ -1,0 +1,113 @@
+/**
+ * The lock mode, chosen once per thread: which locks a row takes.
+ *
+ * - FineLocks: each product's own read/write lock (memory/rwlock.ts), with the global
+ *   lock held in IX mode across a batch so that a consistent cut (S) can exclude
+ *   writers; the thread steps aside between rows as soon as a cut waits.
+ * - GlobalLocks: the global lock in X mode for every row — the single-mutex design
+ *   lockstock is measured against. Product locks are not used.
+ *
+ * Both throw LockTimeoutError past the thread's bound, leaving nothing held.
+ */
+import { exclusiveWaiting, globalLock, globalUnlock } from '../memory/global-lock.js';
+import { HDR_GLOBAL_LOCK, type SharedViews, SLOT_LOCK, slotBase } from '../memory/layout.js';
+import { LockTimeoutError, writeLock, writeUnlock } from '../memory/rwlock.js';
+
+export interface LockMode {
+  /** Before each row of a batch. */
+  beforeRow(): void;
+  /** After each row of a batch. */
+  afterRow(): void;
+  /** After the batch's last row (also when it failed). */
+  endBatch(): void;
+  /** Write-locks one product. */
+  lock(slot: number): void;
+  unlock(slot: number): void;
+  /**
+   * Write-locks the products of an order, `slots` in ascending order (so no two threads
+   * can wait on each other in a cycle). On a timeout nothing is left held.
+   */
+  lockAll(slots: Int32Array, count: number): void;
+  unlockAll(slots: Int32Array, count: number): void;
+}
+
+class FineLocks implements LockMode {
+  /** Whether this thread holds the global lock in IX mode right now. */
+  private holdingIntent = false;
+
+  constructor(
+    private readonly v: SharedViews,
+    private readonly timeoutMs: number,
+  ) {}
+
+  beforeRow(): void {
+    if (this.holdingIntent) return;
+    globalLock(this.v, HDR_GLOBAL_LOCK, 'IX', this.timeoutMs);
+    this.holdingIntent = true;
+  }
+
+  afterRow(): void {
+    // A cut (S) or an exclusive holder waits: let it in between two rows.
+    if (exclusiveWaiting(this.v, HDR_GLOBAL_LOCK)) this.endBatch();
+  }
+
+  endBatch(): void {
+    if (!this.holdingIntent) return;
+    this.holdingIntent = false;
+    globalUnlock(this.v, HDR_GLOBAL_LOCK, 'IX');
+  }
+
+  lock(slot: number): void {
+    writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
+  }
+
+  unlock(slot: number): void {
+    writeUnlock(this.v, slotBase(slot) + SLOT_LOCK);
+  }
+
+  lockAll(slots: Int32Array, count: number): void {
+    let locked = 0;
+    try {
+      for (; locked < count; locked++) this.lock(slots[locked] as number);
+    } catch (error) {
+      if (error instanceof LockTimeoutError) this.unlockAll(slots, locked);
+      throw error;
+    }
+  }
+
+  unlockAll(slots: Int32Array, count: number): void {
+    for (let i = count - 1; i >= 0; i--) this.unlock(slots[i] as number);
+  }
+}
+
+class GlobalLocks implements LockMode {
+  constructor(
+    private readonly v: SharedViews,
+    private readonly timeoutMs: number,
+  ) {}
+
+  beforeRow(): void {}
+  afterRow(): void {}
+  endBatch(): void {}
+
+  lock(_slot: number): void {
+    globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
+  }
+
+  unlock(_slot: number): void {
+    globalUnlock(this.v, HDR_GLOBAL_LOCK, 'X');
+  }
+
+  /** One exclusive hold covers every product. */
+  lockAll(_slots: Int32Array, _count: number): void {
+    this.lock(0);
+  }
+
+  unlockAll(_slots: Int32Array, _count: number): void {
+    this.unlock(0);
+  }
+}
+
+export function lockMode(v: SharedViews, mode: 'fine' | 'global', timeoutMs: number): LockMode {
+  return mode === 'fine' ? new FineLocks(v, timeoutMs) : new GlobalLocks(v, timeoutMs);
+}
