@@ -107,6 +107,13 @@ describe('conservation under concurrency', () => {
     expect(stats.total_product_locks).toBe(products.length);
     expect(stats.acquisitions).toBeGreaterThanOrEqual(applied);
     expect(stats.contended).toBeLessThanOrEqual(stats.acquisitions);
-    for (const h of stats.hottest) expect(h.contended).toBeGreaterThan(0);
+    // Contention depends on scheduling; what hottest reports must agree with the totals.
+    const hottest = stats.hottest;
+    expect(hottest.length > 0).toBe(stats.contended > 0);
+    expect(hottest.length).toBeLessThanOrEqual(10);
+    for (const h of hottest) expect(h.contended).toBeGreaterThan(0);
+    const counts = hottest.map((h) => h.contended);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(stats.contended);
   });
 });

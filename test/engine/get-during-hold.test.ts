@@ -6,11 +6,12 @@ describe('get while a worker holds the product', () => {
   let inv: Inventory;
 
   beforeAll(async () => {
-    // Each change holds the product's write lock for 300 ms.
+    // Each change holds the product's write lock for 1 s: the window in which the
+    // test looks, opened by a handshake (the lock's acquisition counter), not a sleep.
     inv = await open({
       workers: 1,
       products: [{ productId: 'SKU-001', name: 'Widget', available: 10, price: 2 }],
-      simulate: { holdUs: 300_000 },
+      simulate: { holdUs: 1_000_000 },
     });
   });
 
@@ -25,10 +26,15 @@ describe('get while a worker holds the product', () => {
       settled = true;
       return o;
     });
-    // The worker has taken the batch (it left the queue) and now sits in the hold.
-    await until('the worker to start the change', () => inv.stats().queued === 0);
+    // The worker holds the product's write lock: the change is under way, unpublished.
+    const acquired = inv.lockStats().acquisitions;
+    await until(
+      'the worker to take the lock',
+      () => inv.lockStats().acquisitions > acquired,
+      1_000,
+    );
     for (let i = 0; i < 1_000; i++) {
-      // Synchronous: if get waited for the writer, this loop would take 300 ms per call.
+      // Synchronous: a get that waited for the writer would return the new state.
       expect(inv.get('SKU-001')).toEqual(before);
     }
     expect(settled).toBe(false);

@@ -37,6 +37,9 @@ describe('options', () => {
     ['INVENTORY_WORKER_COUNT', '0'],
     ['INVENTORY_QUEUE_BUFFER_SIZE', '-5'],
     ['INVENTORY_CAPACITY', '1.5'],
+    ['INVENTORY_WORKER_COUNT', '0x2'],
+    ['INVENTORY_WORKER_COUNT', '1e0'],
+    ['INVENTORY_WORKER_COUNT', ' 2'],
     ['INVENTORY_LOCK_MODE', 'coarse'],
     ['INVENTORY_LOG_LEVEL', 'loud'],
   ])('names an invalid %s=%s', (name, value) => {
