@@ -270,6 +270,35 @@ export function readArray(value: unknown, what: string): unknown[] {
   }
 }
 
+/**
+ * Reads `names` of `value` once each. Returns the copies, or what is wrong when
+ * `value` is no object; throws naming `path(field)` when a read throws. (The update
+ * reader, the hot path, reads its four fields by hand instead: no record to build.)
+ */
+function readFields<K extends string>(
+  value: unknown,
+  names: readonly K[],
+  path: (field: string) => string,
+): Record<K, unknown> | string {
+  let field = '';
+  try {
+    const problem = objectProblem(value);
+    if (problem !== null) return problem;
+    const source = value as Record<string, unknown>;
+    const copy = {} as Record<K, unknown>;
+    for (const name of names) {
+      field = name;
+      copy[name] = source[name];
+    }
+    return copy;
+  } catch (error) {
+    throw unreadable(path(field), error);
+  }
+}
+
+const PRODUCT_FIELDS = ['productId', 'name', 'available', 'price'] as const;
+const SET_FIELDS = ['productId', 'expectedVersion', 'name', 'price'] as const;
+
 /** A product to create, as read. */
 export interface ProductCopy {
   readonly productId: string;
@@ -283,26 +312,9 @@ export interface ProductCopy {
  * what is wrong with it; throws when a field cannot be read.
  */
 export function readProduct(value: unknown, path: string): ProductCopy | string {
-  let productId: unknown;
-  let name: unknown;
-  let available: unknown;
-  let price: unknown;
-  let field = '';
-  try {
-    const problem = objectProblem(value);
-    if (problem !== null) return `${path} ${problem}`;
-    const r = value as Record<string, unknown>;
-    field = '.productId';
-    productId = r.productId;
-    field = '.name';
-    name = r.name;
-    field = '.available';
-    available = r.available;
-    field = '.price';
-    price = r.price;
-  } catch (error) {
-    throw unreadable(`${path}${field}`, error);
-  }
+  const r = readFields(value, PRODUCT_FIELDS, (f) => (f === '' ? path : `${path}.${f}`));
+  if (typeof r === 'string') return `${path} ${r}`;
+  const { productId, name, available, price } = r;
   const checks: [string, string | null][] = [
     ['productId', newIdProblem(productId)],
     ['name', name === undefined ? null : nameProblem(name)],
@@ -327,26 +339,9 @@ export interface SetCopy {
 }
 
 export function readSet(value: unknown): SetCopy | InvalidRequest {
-  let productId: unknown;
-  let expected: unknown;
-  let name: unknown;
-  let price: unknown;
-  let field = '';
-  try {
-    const problem = objectProblem(value);
-    if (problem !== null) return invalid('request', problem);
-    const r = value as Record<string, unknown>;
-    field = 'productId';
-    productId = r.productId;
-    field = 'expectedVersion';
-    expected = r.expectedVersion;
-    field = 'name';
-    name = r.name;
-    field = 'price';
-    price = r.price;
-  } catch (error) {
-    throw unreadable(field === '' ? 'request' : `request.${field}`, error);
-  }
+  const r = readFields(value, SET_FIELDS, (f) => (f === '' ? 'request' : `request.${f}`));
+  if (typeof r === 'string') return invalid('request', r);
+  const { productId, expectedVersion: expected, name, price } = r;
   const checks: [string, string | null][] = [
     ['productId', idProblem(productId)],
     ['expectedVersion', expectedVersionProblem(expected)],

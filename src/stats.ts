@@ -93,16 +93,17 @@ export class LockCounterReader {
 }
 
 /** What stats() reports beside the shared counters, from the caller's thread. */
-export interface CallerCounters {
-  queued: number;
-  queueSize: number;
-  tasksInFlight: number;
-  batches: number;
-  rows: number;
-  replays: number;
-  queueFull: number;
-  idempotencyKeys: number;
-}
+export type CallerCounters = Pick<
+  EngineStats,
+  | 'queued'
+  | 'queueSize'
+  | 'tasksInFlight'
+  | 'batches'
+  | 'rows'
+  | 'replays'
+  | 'queueFull'
+  | 'idempotencyKeys'
+>;
 
 export function engineStats(
   views: SharedViews,
