@@ -3,6 +3,8 @@
  * order. Same request reading, rule, outcomes, idempotency, shared records and locks
  * as lockstock; every call pays a whole task round trip.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { createBuffer, type SharedViews, STATE_LIVE } from '../memory/layout.js';
@@ -10,6 +12,7 @@ import { STATUS_APPLIED } from '../memory/protocol.js';
 import { decodeName, emptyRecord, nameScratch, readRecord } from '../memory/records.js';
 import { Catalog } from '../src/catalog.js';
 import { isoTime } from '../src/clock.js';
+import { InventoryError } from '../src/errors.js';
 import {
   type Cached,
   IdempotencyCache,
@@ -51,6 +54,25 @@ import {
 const LOCK_TIMEOUT_MS = 10_000;
 const TTL_MS = 120_000;
 
+/**
+ * Where the compiled worker is: beside this file in dist/, or in dist/ when this file
+ * runs from source (the tests), as lockstock finds its own.
+ */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  const file = here.endsWith('.ts')
+    ? path.resolve(dir, '../dist/bench/naive-worker.js')
+    : path.resolve(dir, 'naive-worker.js');
+  if (!existsSync(file)) {
+    throw new InventoryError(
+      'WORKER_NOT_BUILT',
+      `the compiled worker ${file} is missing: run \`npm run build\` first`,
+    );
+  }
+  return file;
+}
+
 export class NaiveInventory {
   private readonly views: SharedViews;
   private readonly catalog: Catalog;
@@ -78,7 +100,7 @@ export class NaiveInventory {
       resolveOptions({ products: options.products }, {}).products,
     );
     this.pool = new Piscina({
-      filename: fileURLToPath(new URL('./naive-worker.js', import.meta.url)),
+      filename: workerFile(),
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
