@@ -1,18 +1,30 @@
 /**
  * The honest baseline: the in-process, single-thread engine a user might write
- * instead of lockstock. Same semantics (validation, OCC, never-negative stock,
- * versions, gap-free offsets, idempotency with the same cache, ISO timestamps), same
- * promise-per-call API, no threads, no shared memory, no locks: one Map of records
- * mutated on the caller's thread.
+ * instead of lockstock. Same semantics, same promise-per-call API, no threads, no
+ * shared memory, no locks: one Map of records mutated on the caller's thread.
  *
- * It shares lockstock's validation, idempotency cache and timestamp formatting, so
- * that a comparison measures the architecture (routing through batches to threads)
- * and not differences in those pieces.
+ * It reads requests (src/requests.ts), decides (memory/rules.ts), builds outcomes
+ * (src/outcomes.ts) and remembers keys (src/idempotency.ts) with lockstock's own
+ * code, so that a comparison measures the architecture (routing through batches to
+ * threads) and not differences in those pieces, and so that it cannot drift from the
+ * engine's rules (test/engines/conformance.test.ts holds it to the same answers).
  */
+import { STATUS_APPLIED } from '../memory/protocol.js';
+import { decideStock } from '../memory/rules.js';
 import { isoTime } from '../src/clock.js';
-import { IdempotencyCache, orderPayload, type Payload, updatePayload } from '../src/idempotency.js';
-import { readOrder, readUpdate } from '../src/requests.js';
+import {
+  type Cached,
+  IdempotencyCache,
+  KEYS_FULL,
+  orderPayload,
+  type Payload,
+  updatePayload,
+} from '../src/idempotency.js';
+import { MAX_ORDER_ITEMS, resolveOptions } from '../src/options.js';
+import { failedOrder, type StockOutcome, stockOutcome } from '../src/outcomes.js';
+import { readOrder, readUpdate, type UpdateCopy } from '../src/requests.js';
 import type {
+  Applied,
   OrderOutcome,
   OrderRequest,
   Product,
@@ -22,11 +34,14 @@ import type {
 } from '../src/types.js';
 import { simulation } from '../workers/simulate.js';
 
+/** A stock change's outcome when the rule refuses it. */
+type Refusal = Exclude<StockOutcome, Applied>;
+
 interface Row {
-  productId: string;
-  name: string;
+  readonly productId: string;
+  readonly name: string;
+  readonly price: number;
   available: number;
-  price: number;
   version: number;
   lastUpdated: number;
 }
@@ -47,16 +62,18 @@ export class SingleThreadInventory {
   private readonly rows = new Map<string, Row>();
   private readonly idem: IdempotencyCache;
   private readonly simulate: (() => void) | null;
+  /** The last offset taken: each initial product took one, as in lockstock. */
   private offset = 0;
 
   constructor(options: BaselineOptions) {
     const now = Date.now();
-    for (const p of options.products) {
+    // The same checks of the initial catalog as Inventory.open.
+    for (const p of resolveOptions({ products: [...options.products] }, {}).products) {
       this.rows.set(p.productId, {
         productId: p.productId,
-        name: p.name ?? '',
+        name: p.name,
+        price: p.price,
         available: p.available,
-        price: p.price ?? 0,
         version: 1,
         lastUpdated: now,
       });
@@ -70,11 +87,11 @@ export class SingleThreadInventory {
   }
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    return this.apply(request);
+    return this.keyedUpdate(request);
   }
 
   async updateMany(requests: readonly UpdateRequest[]): Promise<UpdateOutcome[]> {
-    return requests.map((r) => this.apply(r));
+    return requests.map((r) => this.keyedUpdate(r));
   }
 
   get(productId: string): Product | undefined {
@@ -91,110 +108,121 @@ export class SingleThreadInventory {
   }
 
   async order(request: OrderRequest): Promise<OrderOutcome> {
-    const copy = readOrder(request, 1024);
+    const copy = readOrder(request, MAX_ORDER_ITEMS);
     if ('status' in copy) return copy;
     const key = copy.key;
-    const payload = key === undefined ? null : orderPayload(copy.items);
-    if (key !== undefined) {
-      const cached = this.idem.lookup(key, payload as Payload);
-      if (cached !== undefined) return cached as OrderOutcome;
-    }
-    const outcome = this.applyOrder(request);
-    if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
+    if (key === undefined) return this.applyOrder(copy.items);
+    const payload = orderPayload(copy.items);
+    const hit = this.cached(key, payload);
+    if (hit !== undefined) return hit as OrderOutcome;
+    const outcome = this.applyOrder(copy.items);
+    this.remember(key, payload, outcome);
     return outcome;
   }
 
-  private applyOrder(request: OrderRequest): OrderOutcome {
-    const rows: Row[] = [];
-    for (let i = 0; i < request.items.length; i++) {
-      const item = request.items[i] as UpdateRequest;
-      const row = this.rows.get(item.productId);
-      if (row === undefined)
-        return { status: 'product_not_found', productId: item.productId, failedItem: i };
-      this.simulate?.();
-      if (item.expectedVersion !== undefined && item.expectedVersion !== row.version) {
-        return {
-          status: 'version_conflict',
-          productId: item.productId,
-          version: row.version,
-          available: row.available,
-          failedItem: i,
-        };
-      }
-      if (row.available + item.delta < 0) {
-        return {
-          status: 'insufficient_inventory',
-          productId: item.productId,
-          available: row.available,
-          version: row.version,
-          failedItem: i,
-        };
-      }
-      rows.push(row);
-    }
-    const now = Date.now();
-    const items = rows.map((row, i) => {
-      row.available += (request.items[i] as UpdateRequest).delta;
-      row.version++;
-      row.lastUpdated = now;
-      return {
-        productId: row.productId,
-        available: row.available,
-        version: row.version,
-        lastUpdated: isoTime(now),
-        offset: ++this.offset,
-      };
-    });
-    return { status: 'applied', items };
-  }
+  /** Nothing to release: kept so that every engine under test closes the same way. */
+  async close(): Promise<void> {}
 
-  private apply(request: UpdateRequest): UpdateOutcome {
+  private keyedUpdate(request: UpdateRequest): UpdateOutcome {
     const copy = readUpdate(request, '', 'request.', true);
     if ('status' in copy) return copy;
     const key = copy.key;
-    let payload: Payload | null = null;
-    if (key !== undefined) {
-      payload = updatePayload(copy);
-      // Everything here completes synchronously: nothing is ever in flight.
-      const cached = this.idem.lookup(key, payload);
-      if (cached !== undefined) return cached as UpdateOutcome;
-    }
-    const outcome = this.applyUpdate(request);
-    if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
+    if (key === undefined) return this.applyUpdate(copy);
+    const payload = updatePayload(copy);
+    const hit = this.cached(key, payload);
+    if (hit !== undefined) return hit as UpdateOutcome;
+    const outcome = this.applyUpdate(copy);
+    this.remember(key, payload, outcome);
     return outcome;
   }
 
-  private applyUpdate(request: UpdateRequest): UpdateOutcome {
-    const row = this.rows.get(request.productId);
-    if (row === undefined) return { status: 'product_not_found', productId: request.productId };
-    this.simulate?.();
-    if (request.expectedVersion !== undefined && request.expectedVersion !== row.version) {
-      return {
-        status: 'version_conflict',
-        productId: row.productId,
-        version: row.version,
-        available: row.available,
-      };
-    }
-    const next = row.available + request.delta;
-    if (next < 0) {
-      return {
-        status: 'insufficient_inventory',
-        productId: row.productId,
-        available: row.available,
-        version: row.version,
-      };
-    }
-    row.available = next;
-    row.version++;
-    row.lastUpdated = Date.now();
-    return {
-      status: 'applied',
-      productId: row.productId,
-      available: next,
-      version: row.version,
-      lastUpdated: isoTime(row.lastUpdated),
-      offset: ++this.offset,
-    };
+  /**
+   * The cache's answer for a key, if it has one. Every call completes before the next
+   * starts, so no key is ever in flight: the answer is never a promise, and KEYS_FULL
+   * (maxKeys keys in flight) cannot happen.
+   */
+  private cached(key: string, payload: Payload): Cached | undefined {
+    const hit = this.idem.lookup(key, payload);
+    return hit === KEYS_FULL ? undefined : (hit as Cached | undefined);
   }
+
+  /**
+   * Remembers an outcome under its key, as IdempotencyCache.complete does for a
+   * request that was in flight: a request found malformed (a delta past MAX_STOCK)
+   * records nothing, so the same request may apply once stock allows it.
+   */
+  private remember(key: string, payload: Payload, outcome: Cached): void {
+    if (outcome.status !== 'invalid_request') this.idem.remember(key, payload, outcome);
+  }
+
+  private applyUpdate(copy: UpdateCopy): UpdateOutcome {
+    const row = this.rows.get(copy.productId);
+    if (row !== undefined) this.simulate?.();
+    const status = decide(row, copy);
+    if (status !== STATUS_APPLIED) return refusal(status, copy, row, 'delta');
+    const r = row as Row;
+    this.applyRow(r, copy.delta);
+    return stockOutcome(
+      STATUS_APPLIED,
+      r.productId,
+      r.available,
+      r.version,
+      r.lastUpdated,
+      ++this.offset,
+    ) as Applied;
+  }
+
+  private applyRow(row: Row, delta: number): void {
+    row.available += delta;
+    row.version++;
+    // Never earlier than the product's last change, as lockstock stamps it.
+    row.lastUpdated = Math.max(Date.now(), row.lastUpdated);
+  }
+
+  /** All items or none, checked in item order; the items take consecutive offsets. */
+  private applyOrder(items: readonly UpdateCopy[]): OrderOutcome {
+    const rows: Row[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as UpdateCopy;
+      const row = this.rows.get(item.productId);
+      if (row !== undefined) this.simulate?.();
+      const status = decide(row, item);
+      if (status !== STATUS_APPLIED) {
+        return failedOrder(refusal(status, item, row, `items[${i}].delta`), i);
+      }
+      rows[i] = row as Row;
+    }
+    const applied: Omit<Applied, 'status'>[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const row = rows[i] as Row;
+      this.applyRow(row, (items[i] as UpdateCopy).delta);
+      applied[i] = {
+        productId: row.productId,
+        available: row.available,
+        version: row.version,
+        lastUpdated: isoTime(row.lastUpdated),
+        offset: ++this.offset,
+      };
+    }
+    return { status: 'applied', items: applied };
+  }
+}
+
+/** The rule's verdict (memory/rules.ts) on a change of `copy` to `row`, if it exists. */
+function decide(row: Row | undefined, copy: UpdateCopy): number {
+  return row === undefined
+    ? decideStock(false, 0, 0, copy.delta, copy.expected)
+    : decideStock(true, row.version, row.available, copy.delta, copy.expected);
+}
+
+/** The outcome of a change the rule refused with `status`; `deltaField` names the delta. */
+function refusal(
+  status: number,
+  copy: UpdateCopy,
+  row: Row | undefined,
+  deltaField: string,
+): Refusal {
+  const available = row?.available ?? 0;
+  const version = row?.version ?? 0;
+  return stockOutcome(status, copy.productId, available, version, 0, 0, deltaField) as Refusal;
 }

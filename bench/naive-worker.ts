@@ -1,6 +1,7 @@
 /**
- * The naive design's worker: one Piscina task per update. Same shared records, same
- * per-product lock, same publish as lockstock's worker; only the routing differs.
+ * The naive design's worker: one Piscina task per update (or per order). Same shared
+ * records, same per-product lock, same rule (memory/rules.ts), same publish as
+ * lockstock's worker; only the routing differs.
  */
 import { workerData } from 'piscina';
 import {
@@ -11,69 +12,133 @@ import {
   STATE_LIVE,
   slotBase,
 } from '../memory/layout.js';
-import {
-  ANY_VERSION,
-  STATUS_APPLIED,
-  STATUS_INSUFFICIENT,
-  STATUS_NOT_FOUND,
-  STATUS_VERSION_CONFLICT,
-} from '../memory/protocol.js';
+import { STATUS_APPLIED } from '../memory/protocol.js';
 import {
   lockedAvailable,
   lockedGeneration,
+  lockedLastUpdated,
   lockedState,
   lockedVersion,
   publishStock,
 } from '../memory/records.js';
+import { decideStock } from '../memory/rules.js';
 import { writeLock, writeUnlock } from '../memory/rwlock.js';
 import { simulation } from '../workers/simulate.js';
+import {
+  type NaiveOrderResult,
+  type NaiveOrderTask,
+  type NaiveResult,
+  type NaiveTask,
+  type NaiveWorkerData,
+  NO_SLOT,
+} from './naive-protocol.js';
 
-export interface NaiveTask {
-  slot: number;
-  generation: number;
-  delta: number;
-  expected: number;
-}
-
-export interface NaiveResult {
-  status: number;
-  available: number;
-  version: number;
-  lastUpdated: number;
-  offset: number;
-}
-
-const settings = workerData as { buffer: SharedArrayBuffer; workUs: number; holdUs: number };
+const settings = workerData as NaiveWorkerData;
 const v = attachBuffer(settings.buffer);
 const simulate = simulation(settings.workUs, settings.holdUs);
 
-export default function apply(t: NaiveTask): NaiveResult {
-  const lock = slotBase(t.slot) + SLOT_LOCK;
-  writeLock(v, lock, 10_000);
+function live(slot: number, generation: number): boolean {
+  return (
+    slot !== NO_SLOT &&
+    lockedState(v, slot) === STATE_LIVE &&
+    lockedGeneration(v, slot) === generation
+  );
+}
+
+/** Takes `count` consecutive change offsets; returns the first. */
+function takeOffsets(count: number): number {
+  return Number(Atomics.add(v.i64, counter64(HDR_OFFSET), BigInt(count))) + 1;
+}
+
+/** Never earlier than the product's last change, as lockstock's worker stamps it. */
+function stamp(slot: number, now: number): number {
+  return Math.max(now, lockedLastUpdated(v, slot));
+}
+
+function lockOf(slot: number): number {
+  return slotBase(slot) + SLOT_LOCK;
+}
+
+export default function apply(t: NaiveTask | NaiveOrderTask): NaiveResult | NaiveOrderResult {
+  return t.kind === 'update' ? update(t) : order(t);
+}
+
+function update(t: NaiveTask): NaiveResult {
+  // A lock not taken within its bound throws: the task rejects, nothing applied.
+  writeLock(v, lockOf(t.slot), settings.lockTimeoutMs);
   try {
     simulate?.();
-    if (lockedState(v, t.slot) !== STATE_LIVE || lockedGeneration(v, t.slot) !== t.generation) {
-      return { status: STATUS_NOT_FOUND, available: 0, version: 0, lastUpdated: 0, offset: 0 };
-    }
-    const version = lockedVersion(v, t.slot);
-    const available = lockedAvailable(v, t.slot);
-    if (t.expected !== ANY_VERSION && t.expected !== version) {
-      return { status: STATUS_VERSION_CONFLICT, available, version, lastUpdated: 0, offset: 0 };
-    }
-    if (available + t.delta < 0) {
-      return { status: STATUS_INSUFFICIENT, available, version, lastUpdated: 0, offset: 0 };
-    }
-    const now = Date.now();
-    const offset = Number(Atomics.add(v.i64, counter64(HDR_OFFSET), 1n)) + 1;
+    const found = live(t.slot, t.generation);
+    const version = found ? lockedVersion(v, t.slot) : 0;
+    const available = found ? lockedAvailable(v, t.slot) : 0;
+    const status = decideStock(found, version, available, t.delta, t.expected);
+    if (status !== STATUS_APPLIED) return { status, available, version, lastUpdated: 0, offset: 0 };
+    const now = stamp(t.slot, Date.now());
+    const offset = takeOffsets(1);
     publishStock(v, t.slot, available + t.delta, version + 1, now);
     return {
-      status: STATUS_APPLIED,
+      status,
       available: available + t.delta,
       version: version + 1,
       lastUpdated: now,
       offset,
     };
   } finally {
-    writeUnlock(v, lock);
+    writeUnlock(v, lockOf(t.slot));
   }
+}
+
+/** All items or none. Locks are taken in ascending slot order, as workers/applier.ts does. */
+function order(t: NaiveOrderTask): NaiveOrderResult {
+  // Ascending slot order: two orders can never wait on each other in a cycle. The
+  // slots are distinct (requests.ts refuses an order naming a product twice).
+  const slots = t.slots.filter((s) => s !== NO_SLOT).sort((a, b) => a - b);
+  let locked = 0;
+  try {
+    // A lock not taken within its bound throws: the task rejects, nothing applied.
+    for (; locked < slots.length; locked++) {
+      writeLock(v, lockOf(slots[locked] as number), settings.lockTimeoutMs);
+    }
+    return orderLocked(t);
+  } finally {
+    for (let i = locked - 1; i >= 0; i--) writeUnlock(v, lockOf(slots[i] as number));
+  }
+}
+
+function orderLocked(t: NaiveOrderTask): NaiveOrderResult {
+  const count = t.slots.length;
+  const available = new Array<number>(count);
+  const version = new Array<number>(count);
+  // Item order, not lock order: the first item that fails is the one named.
+  for (let i = 0; i < count; i++) {
+    const slot = t.slots[i] as number;
+    simulate?.();
+    const found = live(slot, t.generations[i] as number);
+    const before = found ? lockedVersion(v, slot) : 0;
+    const stock = found ? lockedAvailable(v, slot) : 0;
+    const delta = t.deltas[i] as number;
+    const status = decideStock(found, before, stock, delta, t.expected[i] as number);
+    if (status !== STATUS_APPLIED) {
+      return {
+        status,
+        failedItem: i,
+        available: [stock],
+        version: [before],
+        lastUpdated: [],
+        offset: 0,
+      };
+    }
+    available[i] = stock + delta;
+    version[i] = before + 1;
+  }
+  // The order's changes take consecutive offsets, as in lockstock.
+  const offset = takeOffsets(count);
+  const now = Date.now();
+  const lastUpdated = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const slot = t.slots[i] as number;
+    lastUpdated[i] = stamp(slot, now);
+    publishStock(v, slot, available[i] as number, version[i] as number, lastUpdated[i] as number);
+  }
+  return { status: STATUS_APPLIED, failedItem: -1, available, version, lastUpdated, offset };
 }

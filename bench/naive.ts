@@ -1,31 +1,86 @@
 /**
- * The naive routing a user might try first: one Piscina task per update. Same
- * validation, idempotency, shared records and locks as lockstock; every update pays
- * a whole task round trip.
+ * The naive routing a user might try first: one Piscina task per update, and one per
+ * order. Same request reading, rule, outcomes, idempotency, shared records and locks
+ * as lockstock; every call pays a whole task round trip.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { createBuffer, type SharedViews } from '../memory/layout.js';
-import {
-  ANY_VERSION,
-  STATUS_APPLIED,
-  STATUS_INSUFFICIENT,
-  STATUS_VERSION_CONFLICT,
-} from '../memory/protocol.js';
+import { createBuffer, type SharedViews, STATE_LIVE } from '../memory/layout.js';
+import { STATUS_APPLIED } from '../memory/protocol.js';
+import { decodeName, emptyRecord, nameScratch, readRecord } from '../memory/records.js';
 import { Catalog } from '../src/catalog.js';
 import { isoTime } from '../src/clock.js';
-import { IdempotencyCache, type Payload, updatePayload } from '../src/idempotency.js';
+import { InventoryError } from '../src/errors.js';
+import {
+  type Cached,
+  IdempotencyCache,
+  type InFlight,
+  KEYS_FULL,
+  orderPayload,
+  type Payload,
+  updatePayload,
+} from '../src/idempotency.js';
 import { loadInitial } from '../src/initial.js';
-import { resolveOptions } from '../src/options.js';
-import { readUpdate } from '../src/requests.js';
-import type { ProductInput, UpdateOutcome, UpdateRequest } from '../src/types.js';
-import type { NaiveResult, NaiveTask } from './naive-worker.js';
+import { MAX_ORDER_ITEMS, resolveOptions } from '../src/options.js';
+import {
+  failedOrder,
+  notFound,
+  queueFull,
+  rowError,
+  type StockOutcome,
+  stockOutcome,
+} from '../src/outcomes.js';
+import { readOrder, readUpdate, type UpdateCopy } from '../src/requests.js';
+import type {
+  Applied,
+  OrderOutcome,
+  OrderRequest,
+  Product,
+  ProductInput,
+  UpdateOutcome,
+  UpdateRequest,
+} from '../src/types.js';
+import {
+  type NaiveOrderResult,
+  type NaiveOrderTask,
+  type NaiveResult,
+  type NaiveTask,
+  type NaiveWorkerData,
+  NO_SLOT,
+} from './naive-protocol.js';
+
+const LOCK_TIMEOUT_MS = 10_000;
+const TTL_MS = 120_000;
+
+/**
+ * Where the compiled worker is: beside this file in dist/, or in dist/ when this file
+ * runs from source (the tests), as lockstock finds its own.
+ */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  const file = here.endsWith('.ts')
+    ? path.resolve(dir, '../dist/bench/naive-worker.js')
+    : path.resolve(dir, 'naive-worker.js');
+  if (!existsSync(file)) {
+    throw new InventoryError(
+      'WORKER_NOT_BUILT',
+      `the compiled worker ${file} is missing: run \`npm run build\` first`,
+    );
+  }
+  return file;
+}
 
 export class NaiveInventory {
   private readonly views: SharedViews;
   private readonly catalog: Catalog;
   private readonly pool: Piscina;
   private readonly idem: IdempotencyCache;
+  private readonly maxKeys: number;
+  private readonly record = emptyRecord();
+  private readonly name = nameScratch();
 
   constructor(options: {
     products: ProductInput[];
@@ -34,16 +89,18 @@ export class NaiveInventory {
     holdUs?: number;
     maxKeys?: number;
   }) {
-    this.idem = new IdempotencyCache(120_000, options.maxKeys ?? 1_000_000);
+    this.maxKeys = options.maxKeys ?? 1_000_000;
+    this.idem = new IdempotencyCache(TTL_MS, this.maxKeys);
     this.views = createBuffer(Math.max(1, options.products.length));
     this.catalog = new Catalog(this.views.capacity);
+    // Each initial product takes one offset, as in lockstock.
     loadInitial(
       this.views,
       this.catalog,
       resolveOptions({ products: options.products }, {}).products,
     );
     this.pool = new Piscina({
-      filename: fileURLToPath(new URL('./naive-worker.js', import.meta.url)),
+      filename: workerFile(),
       minThreads: options.workers,
       maxThreads: options.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -51,7 +108,8 @@ export class NaiveInventory {
         buffer: this.views.buffer,
         workUs: options.workUs ?? 0,
         holdUs: options.holdUs ?? 0,
-      },
+        lockTimeoutMs: LOCK_TIMEOUT_MS,
+      } satisfies NaiveWorkerData,
     });
   }
 
@@ -62,50 +120,148 @@ export class NaiveInventory {
     const payload = key === undefined ? null : updatePayload(copy);
     if (key !== undefined) {
       const hit = this.idem.lookup(key, payload as Payload);
+      if (hit === KEYS_FULL) return this.keysFull();
       if (hit !== undefined) return hit as UpdateOutcome | Promise<UpdateOutcome>;
     }
-    const slot = this.catalog.slotOf(request.productId);
-    if (slot === undefined) return { status: 'product_not_found', productId: request.productId };
+    const slot = this.catalog.slotOf(copy.productId);
+    if (slot === undefined) {
+      const outcome = notFound(copy.productId);
+      if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
+      return outcome;
+    }
     const task: NaiveTask = {
+      kind: 'update',
       slot,
       generation: this.catalog.generations[slot] as number,
-      delta: request.delta,
-      expected: request.expectedVersion ?? ANY_VERSION,
+      delta: copy.delta,
+      expected: copy.expected,
     };
-    const pending = this.pool.run(task).then((r: NaiveResult) => outcome(request.productId, r));
+    const pending = this.pool.run(task).then((r: NaiveResult) => updateOutcome(copy.productId, r));
     if (key === undefined) return pending;
-    const entry = this.idem.begin(key, payload as Payload, pending);
-    const result = await pending;
-    this.idem.complete(entry, result);
-    return result;
+    return this.keyed(key, payload as Payload, pending);
+  }
+
+  /** Applies every item or none: one task, which locks the items in ascending slot order. */
+  async order(request: OrderRequest): Promise<OrderOutcome> {
+    const copy = readOrder(request, MAX_ORDER_ITEMS);
+    if ('status' in copy) return copy;
+    const key = copy.key;
+    const payload = key === undefined ? null : orderPayload(copy.items);
+    if (key !== undefined) {
+      const hit = this.idem.lookup(key, payload as Payload);
+      if (hit === KEYS_FULL) return this.keysFull();
+      if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
+    }
+    const items = copy.items;
+    const slots = new Array<number>(items.length);
+    const generations = new Array<number>(items.length);
+    items.forEach((item, i) => {
+      // An unknown product is checked in its place among the items, by the worker:
+      // the order names the first item that fails, whatever the reason.
+      const slot = this.catalog.slotOf(item.productId);
+      slots[i] = slot ?? NO_SLOT;
+      generations[i] = slot === undefined ? 0 : (this.catalog.generations[slot] as number);
+    });
+    const task: NaiveOrderTask = {
+      kind: 'order',
+      slots,
+      generations,
+      deltas: items.map((i) => i.delta),
+      expected: items.map((i) => i.expected),
+    };
+    const pending = this.pool.run(task).then((r: NaiveOrderResult) => orderOutcome(items, r));
+    if (key === undefined) return pending;
+    return this.keyed(key, payload as Payload, pending);
+  }
+
+  /** The product's last committed state, read through the latch: never waits. */
+  get(productId: string): Product | undefined {
+    const slot = this.catalog.slotOf(productId);
+    if (slot === undefined) return undefined;
+    const rec = readRecord(this.views, slot, this.record, this.name);
+    if (rec.state !== STATE_LIVE || rec.generation !== this.catalog.generations[slot]) {
+      return undefined;
+    }
+    return {
+      productId,
+      name: decodeName(this.name),
+      available: rec.available,
+      price: rec.price,
+      version: rec.version,
+      lastUpdated: isoTime(rec.lastUpdated),
+    };
   }
 
   close(): Promise<void> {
     return this.pool.destroy();
   }
+
+  /**
+   * Runs a keyed request: its duplicates share `pending` while it flies; its outcome is
+   * remembered (complete() leaves out invalid_request); if the task rejects (a lock
+   * not taken in time, a worker that died), the key is abandoned so that a retry can
+   * apply, and the call rejects.
+   */
+  private async keyed<O extends Cached>(key: string, payload: Payload, pending: Promise<O>) {
+    const entry: InFlight = this.idem.begin(key, payload, pending);
+    let outcome: O;
+    try {
+      outcome = await pending;
+    } catch (error) {
+      this.idem.abandon(entry);
+      throw error;
+    }
+    this.idem.complete(entry, outcome);
+    return outcome;
+  }
+
+  /**
+   * maxKeys keys are in flight and a new one cannot be remembered: turned away as
+   * lockstock turns it away, with the bound that was met.
+   */
+  private keysFull() {
+    return queueFull(this.maxKeys);
+  }
 }
 
-function outcome(productId: string, r: NaiveResult): UpdateOutcome {
+function updateOutcome(productId: string, r: NaiveResult): UpdateOutcome {
+  const outcome = stockOutcome(
+    r.status,
+    productId,
+    r.available,
+    r.version,
+    r.lastUpdated,
+    r.offset,
+  );
+  if (outcome === null) throw rowError(r.status, `product ${JSON.stringify(productId)}`);
+  return outcome;
+}
+
+function orderOutcome(items: readonly UpdateCopy[], r: NaiveOrderResult): OrderOutcome {
   if (r.status === STATUS_APPLIED) {
     return {
       status: 'applied',
-      productId,
-      available: r.available,
-      version: r.version,
-      lastUpdated: isoTime(r.lastUpdated),
-      offset: r.offset,
+      items: items.map((item, i) => ({
+        productId: item.productId,
+        available: r.available[i] as number,
+        version: r.version[i] as number,
+        lastUpdated: isoTime(r.lastUpdated[i] as number),
+        offset: r.offset + i,
+      })),
     };
   }
-  if (r.status === STATUS_VERSION_CONFLICT) {
-    return { status: 'version_conflict', productId, version: r.version, available: r.available };
+  const failed = items[r.failedItem] as UpdateCopy;
+  const item = stockOutcome(
+    r.status,
+    failed.productId,
+    r.available[0] as number,
+    r.version[0] as number,
+    0,
+    0,
+    `items[${r.failedItem}].delta`,
+  );
+  if (item === null || item.status === 'applied') {
+    throw rowError(r.status, `the order of ${items.map((i) => i.productId).join(', ')}`);
   }
-  if (r.status === STATUS_INSUFFICIENT) {
-    return {
-      status: 'insufficient_inventory',
-      productId,
-      available: r.available,
-      version: r.version,
-    };
-  }
-  return { status: 'product_not_found', productId };
+  return failedOrder(item as Exclude<StockOutcome, Applied>, r.failedItem);
 }
