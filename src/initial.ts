@@ -2,7 +2,6 @@
 import { counter64, HDR_OFFSET, type SharedViews, STATE_LIVE } from '../memory/layout.js';
 import { encodeName, nameScratch, publishRecord, writeId } from '../memory/records.js';
 import type { Catalog } from './catalog.js';
-import { InventoryError } from './errors.js';
 import type { ProductCopy } from './requests.js';
 
 /** Writes the initial catalog straight into the buffer, before any worker exists. */

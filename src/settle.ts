@@ -7,7 +7,6 @@
  */
 import {
   KIND_CREATE,
-  KIND_DELETE,
   KIND_ORDER,
   KIND_SET,
   KIND_UPDATE,
