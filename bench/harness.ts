@@ -3,8 +3,8 @@
  * calling thread, so each iteration runs a whole batch of operations (and awaits
  * them), and ops/s = operations per iteration ÷ the iteration's median latency.
  */
-import os from 'node:os';
 import { Bench } from 'tinybench';
+import { table } from '../src/cli/table.js';
 
 export interface Measured {
   name: string;
@@ -12,14 +12,6 @@ export interface Measured {
   /** Median absolute deviation of the iteration time, as a share of the median (%). */
   spreadPct: number;
   samples: number;
-}
-
-export function machine() {
-  return {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-  };
 }
 
 /** Runs `fn` (one iteration = `ops` operations) for about `timeMs`; reports the median. */
@@ -94,12 +86,13 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export function printTable(title: string, rows: Measured[]): void {
   console.log(`\n${title}`);
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) {
-    console.log(
-      `  ${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(12)} ops/s  ±${r.spreadPct.toFixed(1).padStart(4)}%  (${r.samples} rounds)`,
-    );
-  }
+  const cells = rows.map((r) => [
+    r.name,
+    `${fmt(r.opsPerSec)} ops/s`,
+    `±${r.spreadPct.toFixed(1)}%`,
+    `(${r.samples} rounds)`,
+  ]);
+  console.log(table(cells, { align: ['left', 'right', 'right', 'left'], indent: 2, gap: 2 }));
 }
 
 export interface Ratio {
@@ -110,14 +103,10 @@ export interface Ratio {
 
 export function printRatios(title: string, ratios: Ratio[]): void {
   console.log(`\n${title}`);
-  const width = Math.max(...ratios.map((r) => r.name.length));
-  for (const r of ratios) {
-    const verdict =
-      r.target === null
-        ? ''
-        : r.value >= r.target
-          ? `  ✓ target ≥ ${r.target}×`
-          : `  ✗ target ≥ ${r.target}×`;
-    console.log(`  ${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(7)}×${verdict}`);
-  }
+  const cells = ratios.map((r) => [
+    r.name,
+    `${r.value.toFixed(2)}×`,
+    r.target === null ? '' : `${r.value >= r.target ? '✓' : '✗'} target ≥ ${r.target}×`,
+  ]);
+  console.log(table(cells, { align: ['left', 'right', 'left'], indent: 2, gap: 2 }));
 }

@@ -7,6 +7,7 @@
  *   npm run bench -- [--quick] [--json]
  */
 import { parseArgs } from 'node:util';
+import { describeMachine, machine } from '../src/cli/machine.js';
 import type { InventoryOptions, LockMode, ProductInput } from '../src/index.js';
 import { Inventory } from '../src/index.js';
 import { SingleThreadInventory } from './baseline.js';
@@ -15,7 +16,6 @@ import {
   type Contender,
   compare,
   type Measured,
-  machine,
   printRatios,
   printTable,
   type Ratio,
@@ -257,7 +257,7 @@ async function scaling() {
 }
 
 const host = machine();
-console.log(`lockstock engine benchmarks — ${host.cores} cores (${host.cpu}), Node ${host.node}`);
+console.log(`lockstock engine benchmarks — ${describeMachine(host)}`);
 await routing();
 await scaling();
 printRatios(`Ratios (measured side by side in this run, ${host.cores} cores)`, ratios);

@@ -1,4 +1,6 @@
 /** Text output of a sweep: a table per scenario, its terminal chart, and the figures. */
+import { describeMachine } from '../src/cli/machine.js';
+import { table } from '../src/cli/table.js';
 import { SERIES_NAMES, terminalChart } from './chart.js';
 import type { SweepReport, SweepResult } from './sweep.js';
 
@@ -19,17 +21,8 @@ function pick(
   );
 }
 
-function table(rows: string[][]): string {
-  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('   ')}`)
-    .join('\n');
-}
-
 export function formatSweep(report: SweepReport, threads: number[], colored: boolean): string {
-  const out: string[] = [
-    `lockstock bench — ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}`,
-  ];
+  const out: string[] = [`lockstock bench — ${describeMachine(report.machine)}`];
   for (const s of report.scenarios) {
     const rows = report.results.filter((r) => r.scenario === s.key);
     const has = (mode: string) => rows.some((r) => r.mode === mode);
@@ -67,7 +60,11 @@ export function formatSweep(report: SweepReport, threads: number[], colored: boo
       }
       return row;
     });
-    out.push('', `Scenario ${s.id}: ${s.title}`, table([header, ...body]));
+    out.push(
+      '',
+      `Scenario ${s.id}: ${s.title}`,
+      table([header, ...body], { align: ['right'], indent: 2 }),
+    );
     const flat = rows.filter((r) => r.mode === 'single-thread' || r.mode.startsWith('redis'));
     if (flat.length > 0) {
       out.push(
@@ -83,13 +80,13 @@ export function formatSweep(report: SweepReport, threads: number[], colored: boo
   const figures = checkFigures(report);
   if (figures.length > 0) {
     out.push('', `Figures (ratios from this run, ${report.machine.cores} cores)`);
-    const width = Math.max(...figures.map((f) => f.name.length));
     const mark = { met: '✓', missed: '✗', tie: '≈' };
-    for (const f of figures) {
-      out.push(
-        `  ${f.name.padEnd(width)}  ${x2(f.value).padStart(8)}  ${mark[f.verdict]} target ${f.target}`,
-      );
-    }
+    out.push(
+      table(
+        figures.map((f) => [f.name, x2(f.value), `${mark[f.verdict]} target ${f.target}`]),
+        { align: ['left', 'right', 'left'], indent: 2, gap: 2 },
+      ),
+    );
     if (figures.some((f) => f.verdict === 'tie')) {
       out.push(
         '  (≈: short of the target by less than the spread of the runs: a tie, not a result)',

@@ -7,7 +7,7 @@
  * threads (the single-thread engine, Redis) join the first group. Each figure is the
  * median over the rounds; its spread is half the range, as a share of the median.
  */
-import os from 'node:os';
+import { type Machine, machine } from '../src/cli/machine.js';
 import { Inventory } from '../src/index.js';
 import type { LockMode } from '../src/types.js';
 import { SingleThreadInventory } from './baseline.js';
@@ -45,7 +45,7 @@ export interface SweepResult {
 }
 
 export interface SweepReport {
-  machine: { cores: number; cpu: string; node: string };
+  machine: Machine;
   results: SweepResult[];
   notes: string[];
   scenarios: { id: number; key: string; title: string; short: string }[];
@@ -56,11 +56,6 @@ function onlyUpdates(ops: Op[]): boolean {
 }
 
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
-  const machine = {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-  };
   const chosen = scenarios().filter((s) => options.scenarios.includes(s.id));
   const results: SweepResult[] = [];
   const notes: string[] = [];
@@ -79,7 +74,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     redis?.stop();
   }
   return {
-    machine,
+    machine: machine(),
     results,
     notes,
     scenarios: chosen.map(({ id, key, title, short }) => ({ id, key, title, short })),

@@ -3,8 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { InventoryError } from '../errors.js';
 import { UsageError } from './args.js';
-import { benchCommand } from './bench-command.js';
 import { loadCommand } from './load-command.js';
+
+/**
+ * What `lockstock bench` imports beyond the engine's own dependencies: devDependencies,
+ * so that the package an embedder installs is the engine alone.
+ */
+const BENCH_LIBRARIES = ['asciichart', 'ioredis', 'tinybench', 'vega', 'vega-lite'];
 
 const HELP = `Usage: lockstock <command> [options]
 
@@ -19,20 +24,51 @@ Run \`lockstock <command> --help\` for a command's options.
   -v, --version    print the version
 `;
 
-function version(): string {
+interface PackageJson {
+  name?: string;
+  version?: string;
+  devDependencies?: Record<string, string>;
+}
+
+function packageJson(): PackageJson | null {
   // package.json sits two levels above src/cli and three above dist/src/cli.
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'lockstock' && pkg.version) return pkg.version;
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as PackageJson;
+      if (pkg.name === 'lockstock') return pkg;
     } catch {
       // Not this level: try the next.
     }
   }
-  return 'unknown';
+  return null;
+}
+
+function version(): string {
+  return packageJson()?.version ?? 'unknown';
+}
+
+/**
+ * Runs `lockstock bench` from bench/command.js, loaded only now: from an installed
+ * package without the benchmark libraries it says what to install, in one line.
+ */
+async function bench(argv: string[]): Promise<number> {
+  let command: typeof import('../../bench/command.js');
+  try {
+    command = await import('../../bench/command.js');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec((error as Error).message);
+    const pinned = packageJson()?.devDependencies ?? {};
+    const install = BENCH_LIBRARIES.map((name) =>
+      pinned[name] === undefined ? name : `${name}@${pinned[name]}`,
+    );
+    throw new UsageError(
+      `lockstock bench needs libraries the engine does not (${missing?.[1] ?? 'one'} is missing): ` +
+        `npm install ${install.join(' ')}, or run it from a checkout after npm ci`,
+    );
+  }
+  return command.benchCommand(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'load':
       return loadCommand(rest);
     case 'bench':
-      return benchCommand(rest);
+      return bench(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+/** The checkout's built command. */
+export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 export interface Run {
   code: number;
@@ -11,7 +12,8 @@ export interface Run {
   stderr: string;
 }
 
-export function lockstock(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `main` (the checkout's command unless told) with `args` and extra `env`. */
+export function lockstock(args: string[], env: NodeJS.ProcessEnv = {}, main = MAIN): Promise<Run> {
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build`);
   return new Promise((resolve) => {
     execFile(

@@ -1,12 +1,18 @@
-/** `lockstock bench`: the thread-scaling sweep, its tables, charts and result files. */
+/**
+ * `lockstock bench`: the thread-scaling sweep, its tables, charts and result files.
+ *
+ * It lives under bench/ with the libraries only it needs (tinybench, vega, vega-lite,
+ * asciichart, ioredis: devDependencies); src/cli/main.ts loads it with import(), so
+ * the engine an embedder installs does not carry them.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { svgChart } from '../../bench/chart.js';
-import { scenarios } from '../../bench/scenarios.js';
-import { type SweepOptions, sweep } from '../../bench/sweep.js';
-import { checkFigures, formatSweep } from '../../bench/sweep-report.js';
-import type { LockMode } from '../types.js';
-import { numberOption, type OptionSpecs, parse, UsageError, usage } from './args.js';
+import { numberOption, type OptionSpecs, parse, UsageError, usage } from '../src/cli/args.js';
+import type { LockMode } from '../src/types.js';
+import { svgChart } from './chart.js';
+import { scenarios } from './scenarios.js';
+import { type SweepOptions, sweep } from './sweep.js';
+import { checkFigures, formatSweep } from './sweep-report.js';
 
 export const BENCH_OPTIONS: OptionSpecs = {
   threads: {
