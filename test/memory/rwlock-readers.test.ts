@@ -9,6 +9,8 @@ describe('readers and writers', () => {
     const readers = Array.from({ length: 2 }, () =>
       thread(buffer, { role: 'pair-read', timeoutMs: 30_000 }),
     );
+    // A handshake, not a race: the writers start once both readers are reading.
+    await until('the readers to start', () => Atomics.load(i32, READERS_RUNNING) === 2);
     const writers = Array.from({ length: 2 }, () =>
       thread(buffer, { role: 'pair-write', iterations: 100_000, timeoutMs: 30_000 }),
     );
