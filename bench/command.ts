@@ -7,7 +7,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { numberOption, type OptionSpecs, parse, UsageError, usage } from '../src/cli/args.js';
+import {
+  decimal,
+  numberOption,
+  type OptionSpec,
+  type OptionSpecs,
+  parse,
+  UsageError,
+  usage,
+} from '../src/cli/args.js';
+import { LIMITS, LOCK_MODES } from '../src/options.js';
 import type { LockMode } from '../src/types.js';
 import { svgChart } from './chart.js';
 import { scenarios } from './scenarios.js';
@@ -24,8 +33,8 @@ export const BENCH_OPTIONS: OptionSpecs = {
   modes: {
     type: 'string',
     value: 'list',
-    help: 'lock modes: fine, global',
-    default: 'fine,global',
+    help: `lock modes: ${LOCK_MODES.join(', ')}`,
+    default: LOCK_MODES.join(','),
   },
   scenarios: {
     type: 'string',
@@ -42,8 +51,15 @@ export const BENCH_OPTIONS: OptionSpecs = {
     value: 'n',
     help: 'interleaved runs per figure; the median is reported',
     default: 3,
+    range: { min: 1, max: 50, integer: true },
   },
-  time: { type: 'string', value: 'ms', help: 'time per run', default: 400 },
+  time: {
+    type: 'string',
+    value: 'ms',
+    help: 'time per run',
+    default: 400,
+    range: { min: 10, max: 60_000, integer: true },
+  },
   quick: {
     type: 'boolean',
     help: 'a small sweep in under a minute: threads 1,2,4, one 120 ms run each',
@@ -75,17 +91,29 @@ function list(name: string, raw: string, parseItem: (item: string) => number | s
   return [...new Set(parsed as (number | string)[])];
 }
 
+function outDir(raw: string | boolean | undefined): string {
+  if (raw === undefined) return BENCH_OPTIONS.out?.default as string;
+  if (typeof raw !== 'string' || raw === '') {
+    throw new UsageError(`lockstock bench: --out must name a directory, got '${String(raw)}'`);
+  }
+  return raw;
+}
+
 export function benchConfig(argv: string[]) {
-  const v = parse('bench', argv, BENCH_OPTIONS);
+  return readFlags(parse('bench', argv, BENCH_OPTIONS));
+}
+
+function readFlags(v: ReturnType<typeof parse>) {
   const quick = v.quick === true;
   const rawThreads = v.threads === undefined ? (quick ? '1,2,4' : '1,2,4,8') : String(v.threads);
+  const { min, max } = LIMITS.workers;
   const threads = list('threads', rawThreads, (s) => {
-    const t = Number(s);
-    return Number.isInteger(t) && t >= 1 && t <= 256 && /^\d+$/.test(s) ? t : null;
+    const t = decimal(s, true);
+    return t !== null && t >= min && t <= max ? t : null;
   }) as number[];
   threads.sort((a, b) => a - b);
-  const modes = list('modes', String(v.modes ?? 'fine,global'), (s) =>
-    s === 'fine' || s === 'global' ? s : null,
+  const modes = list('modes', String(v.modes ?? LOCK_MODES.join(',')), (s) =>
+    LOCK_MODES.includes(s as LockMode) ? s : null,
   ) as LockMode[];
   const known = scenarios();
   const chosen = list('scenarios', String(v.scenarios ?? '1,2,3,4,5'), (s) => {
@@ -97,26 +125,33 @@ export function benchConfig(argv: string[]) {
     modes,
     scenarios: chosen.sort((a, b) => a - b),
     peers: v['skip-peers'] !== true,
-    rounds: numberOption('bench', 'runs', v.runs, quick ? 1 : 3, { min: 1, max: 50 }),
-    timeMs: numberOption('bench', 'time', v.time, quick ? 120 : 400, { min: 10, max: 60_000 }),
+    rounds: numberOption('bench', 'runs', v.runs, BENCH_OPTIONS.runs as OptionSpec, quick ? 1 : 3),
+    timeMs: numberOption(
+      'bench',
+      'time',
+      v.time,
+      BENCH_OPTIONS.time as OptionSpec,
+      quick ? 120 : 400,
+    ),
     minIterations: quick ? 2 : 5,
     progress: null,
   };
   return {
     options,
     json: v.json === true,
-    out: String(v.out ?? 'bench-results'),
-    help: v.help === true,
+    out: outDir(v.out),
   };
 }
 
 /** Runs `lockstock bench`; returns the process exit code. */
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { options, json, out, help } = benchConfig(argv);
-  if (help) {
+  const values = parse('bench', argv, BENCH_OPTIONS);
+  // --help answers even beside a bad value: it is what one asks after a refusal.
+  if (values.help === true) {
     process.stdout.write(usage('bench', BENCH_SUMMARY, BENCH_OPTIONS));
     return 0;
   }
+  const { options, json, out } = readFlags(values);
   if (!json) {
     options.progress = process.stderr.isTTY
       ? (line) => process.stderr.write(`\r${line}\x1b[K`)

@@ -1,8 +1,19 @@
 /** Command-line parsing shared by the subcommands: node:util parseArgs, strict. */
 import { parseArgs } from 'node:util';
+import type { Limit } from '../options.js';
+import { table } from './table.js';
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/** The bounds of a numeric flag; checked by numberOption and shown in --help. */
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  /** Said after a value out of range or malformed, e.g. where to go instead. */
+  readonly hint?: string;
+}
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -11,9 +22,24 @@ export interface OptionSpec {
   value?: string;
   help: string;
   default?: string | number | boolean;
+  range?: Range;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
+
+/**
+ * A numeric flag whose bounds are an engine option's (src/options.ts LIMITS), so the
+ * CLI never restates them; `fallback` is the CLI's default when it differs from the
+ * engine's.
+ */
+export function limitFlag(
+  limit: Limit,
+  spec: Omit<OptionSpec, 'type' | 'range' | 'default'>,
+  fallback: number = limit.default,
+): OptionSpec {
+  const { min, max, integer } = limit;
+  return { type: 'string', ...spec, default: fallback, range: { min, max, integer } };
+}
 
 /** Parses `argv` against `specs`; every failure becomes a UsageError naming the argument. */
 export function parse(command: string, argv: string[], specs: OptionSpecs) {
@@ -27,7 +53,7 @@ export function parse(command: string, argv: string[], specs: OptionSpecs) {
     const arg = argv[i] as string;
     const next = argv[i + 1];
     const spec = arg.startsWith('--') ? specs[arg.slice(2)] : undefined;
-    if (spec?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+    if (spec?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`${arg}=${next}`);
       i++;
     } else {
@@ -59,29 +85,50 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-/** Reads a numeric option, checking it is an integer (or a number) in range. */
+/**
+ * Plain decimal notation only, as for the environment variables (options.ts
+ * envInteger): `0x10`, `1e3`, `Infinity`, `+1` and ` 2` are refused, so a value means
+ * what it looks like. A leading minus is let through to be refused by the range check
+ * with the bounds in the message. Sixteen digits at most: enough for any bound here,
+ * and never Infinity.
+ */
+const INTEGER = /^-?[0-9]{1,16}$/;
+const DECIMAL = /^-?(?:[0-9]{1,16}(?:\.[0-9]{1,16})?|\.[0-9]{1,16})$/;
+
+/** `text` as a number if it is written in plain decimal (whole when `integer`), else null. */
+export function decimal(text: string, integer = false): number | null {
+  if (!(integer ? INTEGER : DECIMAL).test(text)) return null;
+  const value = Number(text);
+  // `-0` reads as 0: the engine, the JSON report and the seed all mean zero by it.
+  return value === 0 ? 0 : value;
+}
+
+/** Reads a numeric flag against its spec's range; its default when absent. */
 export function numberOption(
   command: string,
   name: string,
   raw: string | boolean | undefined,
-  fallback: number,
-  {
-    min,
-    max = Number.MAX_SAFE_INTEGER,
-    integer = true,
-  }: { min: number; max?: number; integer?: boolean },
+  spec: OptionSpec,
+  fallback = spec.default,
 ): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
-    throw new UsageError(`lockstock ${command}: --${name} must be a number, got '${String(raw)}'`);
+  const range = spec.range;
+  if (range === undefined) throw new Error(`--${name} has no range`);
+  if (raw === undefined) {
+    if (typeof fallback !== 'number') throw new Error(`--${name} has no numeric default`);
+    return fallback;
   }
-  if (integer && !Number.isInteger(value)) {
-    throw new UsageError(`lockstock ${command}: --${name} must be a whole number, got '${raw}'`);
+  const hint = range.hint === undefined ? '' : ` (${range.hint})`;
+  const value = typeof raw === 'string' ? decimal(raw, range.integer) : null;
+  if (value === null) {
+    const what = range.integer ? 'a whole number in decimal digits' : 'a decimal number';
+    throw new UsageError(
+      `lockstock ${command}: --${name} must be ${what}, got '${String(raw)}'${hint}`,
+    );
   }
-  if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`lockstock ${command}: --${name} must be ${range}, got '${raw}'`);
+  if (value < range.min || value > range.max) {
+    throw new UsageError(
+      `lockstock ${command}: --${name} must be from ${range.min} to ${range.max}, got '${raw}'${hint}`,
+    );
   }
   return value;
 }
@@ -103,35 +150,39 @@ export function choiceOption<T extends string>(
   return raw as T;
 }
 
-/** Reads a duration: `30`, `30s`, `500ms` or `2m`; returns milliseconds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** The longest run a duration flag takes: a day. */
+export const MAX_DURATION_MS = 24 * UNIT_MS.h;
+
+/** Reads a duration: `30`, `30s`, `500ms`, `2m` or `1h`, from 1 ms to a day; in ms. */
 export function durationOption(command: string, name: string, raw: string | boolean | undefined) {
   if (raw === undefined) return null;
-  const match = typeof raw === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim()) : null;
-  const amount = Number(match?.[1]);
-  if (match === null || !(amount > 0)) {
+  const match = typeof raw === 'string' ? /^([0-9.]+)(ms|s|m|h)?$/.exec(raw) : null;
+  const amount = match === null ? null : decimal(match[1] as string);
+  const ms = amount === null ? Number.NaN : amount * UNIT_MS[(match?.[2] ?? 's') as 's'];
+  if (!(ms >= 1 && ms <= MAX_DURATION_MS)) {
     throw new UsageError(
-      `lockstock ${command}: --${name} must be a positive duration like 30s, 500ms or 2m, got '${String(raw)}'`,
+      `lockstock ${command}: --${name} must be a duration from 1ms to 24h like 30s, 500ms or 2m, got '${String(raw)}'`,
     );
   }
-  const unit = match[2] ?? 's';
-  return amount * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+  return ms;
 }
 
 /** --help text from the specs. */
 export function usage(command: string, summary: string, specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.value ? ` <${spec.value}>` : ''}`;
+    const range = spec.range === undefined ? '' : ` [${spec.range.min}–${spec.range.max}]`;
     const fallback = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
-    return [flag, `${spec.help}${fallback}`] as const;
+    return [flag, `${spec.help}${range}${fallback}`] as const;
   });
-  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return [
     `Usage: lockstock ${command} [options]`,
     '',
     summary,
     '',
     'Options:',
-    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+    table(rows, { align: ['left'], indent: 2, gap: 2 }),
     '',
   ].join('\n');
 }

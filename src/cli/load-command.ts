@@ -1,9 +1,10 @@
 /** `lockstock load`: argument handling, progress and the report around runLoad. */
-import os from 'node:os';
+import { LIMITS, LOCK_MODES, MAX_ORDER_ITEMS } from '../options.js';
 import type { LockMode } from '../types.js';
 import {
   choiceOption,
   durationOption,
+  limitFlag,
   numberOption,
   type OptionSpecs,
   parse,
@@ -11,56 +12,62 @@ import {
   usage,
 } from './args.js';
 import { effectiveConfig, type LoadConfig, type LoadReport, runLoad } from './load.js';
+import { describeMachine, machine } from './machine.js';
 import { ProgressBar } from './progress.js';
 import { formatLoad } from './report.js';
 import { parseMix, parseSkew, WorkloadError } from './workload.js';
 
+/** More work than this goes by time (--duration): a count is for short, exact runs. */
+export const MAX_OPS = 100_000_000;
+/** Simulated clients: each one is a pending promise chain on the caller's thread. */
+export const MAX_CONCURRENCY = 100_000;
+export const MAX_RETRIES = 1000;
+
+const MODES = [...LOCK_MODES, 'both'] as const;
+type ModeChoice = (typeof MODES)[number];
+
 const DEFAULTS = {
-  workers: 4,
   mode: 'both',
-  products: 1000,
   duration: '5s',
-  concurrency: 64,
   skew: 'uniform',
   mix: 'update=90,read=8,order=2',
-  orderSize: 3,
-  retries: 3,
-  replay: 0.01,
-  workUs: 0,
-  holdUs: 50,
-  seed: 1,
 } as const;
 
+/**
+ * The flags. Those that set an engine option take its bounds from src/options.ts
+ * (LIMITS), and keep the load runner's own default where it differs from the engine's.
+ */
 export const LOAD_OPTIONS: OptionSpecs = {
-  workers: { type: 'string', value: 'n', help: 'pool threads', default: DEFAULTS.workers },
+  workers: limitFlag(LIMITS.workers, { value: 'n', help: 'pool threads' }, 4),
   mode: {
     type: 'string',
-    value: 'fine|global|both',
+    value: MODES.join('|'),
     help: 'lock mode; both runs one engine per mode',
     default: DEFAULTS.mode,
   },
-  products: {
-    type: 'string',
-    value: 'n',
-    help: 'products in the embedded catalog',
-    default: DEFAULTS.products,
-  },
+  products: limitFlag(
+    LIMITS.capacity,
+    { value: 'n', help: 'products in the embedded catalog' },
+    1000,
+  ),
   ops: {
     type: 'string',
     value: 'n',
-    help: 'stop after n operations per mode (instead of --duration)',
+    help: 'stop after n operations per mode, instead of a time',
+    range: { min: 1, max: MAX_OPS, integer: true, hint: 'for more work, use --duration' },
   },
   duration: {
     type: 'string',
     value: 'time',
-    help: 'run each mode this long: 30s, 500ms, 2m',
+    help: 'run each mode this long: 30s, 500ms, 2m, 1h [1ms–24h]',
     default: DEFAULTS.duration,
   },
   concurrency: {
     type: 'string',
     value: 'n',
     help: 'calls in flight (simulated clients)',
-    default: DEFAULTS.concurrency,
+    default: 64,
+    range: { min: 1, max: MAX_CONCURRENCY, integer: true },
   },
   skew: {
     type: 'string',
@@ -78,44 +85,44 @@ export const LOAD_OPTIONS: OptionSpecs = {
     type: 'string',
     value: 'n',
     help: 'products per order',
-    default: DEFAULTS.orderSize,
+    default: 3,
+    range: { min: 1, max: MAX_ORDER_ITEMS, integer: true },
   },
   occ: { type: 'boolean', help: 'send expectedVersion from a prior read; count conflicts' },
   retries: {
     type: 'string',
     value: 'n',
     help: 'with --occ: re-read and retry a conflict up to n times',
-    default: DEFAULTS.retries,
+    default: 3,
+    range: { min: 0, max: MAX_RETRIES, integer: true },
   },
   replay: {
     type: 'string',
     value: 'fraction',
     help: 're-send this share of updates with the same idempotency key',
-    default: DEFAULTS.replay,
+    default: 0.01,
+    range: { min: 0, max: 1, integer: false },
   },
-  'work-us': {
-    type: 'string',
-    value: 'µs',
-    help: 'CPU spin inside each product lock',
-    default: DEFAULTS.workUs,
-  },
-  'hold-us': {
-    type: 'string',
-    value: 'µs',
-    help: 'blocking wait inside each product lock (I/O-like)',
-    default: DEFAULTS.holdUs,
-  },
-  'queue-size': {
-    type: 'string',
+  'work-us': limitFlag(
+    LIMITS['simulate.workUs'],
+    { value: 'µs', help: 'CPU spin inside each product lock' },
+    0,
+  ),
+  'hold-us': limitFlag(
+    LIMITS['simulate.holdUs'],
+    { value: 'µs', help: 'blocking wait inside each product lock (I/O-like)' },
+    50,
+  ),
+  'queue-size': limitFlag(LIMITS.queueSize, {
     value: 'n',
     help: 'updates waiting for a worker at most',
-    default: 65536,
-  },
+  }),
   seed: {
     type: 'string',
     value: 'n',
     help: 'the same seed sends the same sequence of operations',
-    default: DEFAULTS.seed,
+    default: 1,
+    range: { min: 0, max: 2 ** 32 - 1, integer: true },
   },
   json: { type: 'boolean', help: 'print one JSON object and nothing else' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
@@ -125,17 +132,25 @@ export const LOAD_SUMMARY = [
   'Drives an engine on an embedded catalog with a described workload, reports throughput,',
   'latency, outcomes and lock contention, and verifies at the end that nothing was lost:',
   'for every product, initial − Σ applied deltas = final and version = initial + changes.',
+  'A timed run stops sending at its deadline and waits for the operations in flight.',
   'Exits 1 if verification fails, 2 on a bad argument.',
 ].join('\n');
 
-export function loadConfig(argv: string[]): {
+export interface LoadCommandLine {
   config: LoadConfig;
   modes: LockMode[];
   json: boolean;
-  help: boolean;
-} {
-  const v = parse('load', argv, LOAD_OPTIONS);
+}
+
+/** Reads and checks the command line. */
+export function loadConfig(argv: string[]): LoadCommandLine {
+  return readFlags(parse('load', argv, LOAD_OPTIONS));
+}
+
+function readFlags(v: ReturnType<typeof parse>): LoadCommandLine {
   const cmd = 'load';
+  const num = (name: string) =>
+    numberOption(cmd, name, v[name], LOAD_OPTIONS[name] as (typeof LOAD_OPTIONS)[string]);
   const wrap = <T>(name: string, f: () => T): T => {
     try {
       return f();
@@ -145,78 +160,55 @@ export function loadConfig(argv: string[]): {
       throw error;
     }
   };
-  const mode = choiceOption(
-    cmd,
-    'mode',
-    v.mode,
-    ['fine', 'global', 'both'] as const,
-    DEFAULTS.mode,
-  );
+  const json = v.json === true;
+  const mode = choiceOption<ModeChoice>(cmd, 'mode', v.mode, MODES, DEFAULTS.mode);
   if (v.ops !== undefined && v.duration !== undefined) {
     throw new UsageError('lockstock load: --ops and --duration cannot be used together');
   }
-  const ops = v.ops === undefined ? null : numberOption(cmd, 'ops', v.ops, 0, { min: 1 });
+  const ops = v.ops === undefined ? null : num('ops');
   const config: LoadConfig = {
-    workers: numberOption(cmd, 'workers', v.workers, DEFAULTS.workers, { min: 1, max: 256 }),
-    products: numberOption(cmd, 'products', v.products, DEFAULTS.products, {
-      min: 1,
-      max: 1_000_000,
-    }),
+    workers: num('workers'),
+    products: num('products'),
     ops,
     durationMs:
       ops === null ? durationOption(cmd, 'duration', v.duration ?? DEFAULTS.duration) : null,
-    concurrency: numberOption(cmd, 'concurrency', v.concurrency, DEFAULTS.concurrency, {
-      min: 1,
-      max: 100_000,
-    }),
+    concurrency: num('concurrency'),
     skew: wrap('skew', () => parseSkew(String(v.skew ?? DEFAULTS.skew))),
     mix: wrap('mix', () => parseMix(String(v.mix ?? DEFAULTS.mix))),
-    orderSize: numberOption(cmd, 'order-size', v['order-size'], DEFAULTS.orderSize, {
-      min: 1,
-      max: 1024,
-    }),
+    orderSize: num('order-size'),
     occ: v.occ === true,
-    retries: numberOption(cmd, 'retries', v.retries, DEFAULTS.retries, { min: 0, max: 1000 }),
-    replay: numberOption(cmd, 'replay', v.replay, DEFAULTS.replay, {
-      min: 0,
-      max: 1,
-      integer: false,
-    }),
-    workUs: numberOption(cmd, 'work-us', v['work-us'], DEFAULTS.workUs, {
-      min: 0,
-      max: 1_000_000,
-      integer: false,
-    }),
-    holdUs: numberOption(cmd, 'hold-us', v['hold-us'], DEFAULTS.holdUs, {
-      min: 0,
-      max: 1_000_000,
-      integer: false,
-    }),
-    queueSize:
-      v['queue-size'] === undefined
-        ? null
-        : numberOption(cmd, 'queue-size', v['queue-size'], 0, { min: 1, max: 2 ** 30 }),
-    seed: numberOption(cmd, 'seed', v.seed, DEFAULTS.seed, { min: 0, max: 2 ** 32 - 1 }),
+    retries: num('retries'),
+    replay: num('replay'),
+    workUs: num('work-us'),
+    holdUs: num('hold-us'),
+    // Absent, the engine's own default (or INVENTORY_QUEUE_BUFFER_SIZE) applies.
+    queueSize: v['queue-size'] === undefined ? null : num('queue-size'),
+    seed: num('seed'),
   };
-  return {
-    config,
-    modes: mode === 'both' ? ['fine', 'global'] : [mode],
-    json: v.json === true,
-    help: v.help === true,
-  };
+  // An order must fit the queue whole (Inventory.order): a bigger one could never run.
+  const queue = config.queueSize ?? LIMITS.queueSize.default;
+  const orderItems = Math.min(config.orderSize, config.products);
+  if (config.mix.order > 0 && orderItems >= queue) {
+    throw new UsageError(
+      `lockstock load: --order-size must be less than --queue-size (${queue}) for orders to run, got '${config.orderSize}'`,
+    );
+  }
+  return { config, modes: mode === 'both' ? [...LOCK_MODES] : [mode], json };
 }
 
 /** Runs `lockstock load`; returns the process exit code. */
 export async function loadCommand(argv: string[]): Promise<number> {
-  const { config, modes, json, help } = loadConfig(argv);
-  if (help) {
+  const values = parse('load', argv, LOAD_OPTIONS);
+  // --help answers even beside a bad value: it is what one asks after a refusal.
+  if (values.help === true) {
     process.stdout.write(usage('load', LOAD_SUMMARY, LOAD_OPTIONS));
     return 0;
   }
+  const { config, modes, json } = readFlags(values);
   const live = !json && process.stderr.isTTY === true;
   if (!json) {
     process.stdout.write(
-      `lockstock load: ${modes.join(' vs ')} on ${os.availableParallelism()} cores, ${config.workers} workers, ` +
+      `lockstock load: ${modes.join(' vs ')} on ${describeMachine(machine())}, ${config.workers} workers, ` +
         `${config.products} products, ${config.concurrency} clients\n`,
     );
   }

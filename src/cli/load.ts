@@ -2,22 +2,25 @@
  * The load runner: drives one engine through the programmatic API with a described
  * workload, measures it, and checks at the end that nothing was lost.
  */
-import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 import { Inventory } from '../inventory.js';
-import type { LockMode, LockStats, OrderOutcome, UpdateOutcome, UpdateRequest } from '../types.js';
+import type { LockMode, LockStats } from '../types.js';
+import { type Outcomes, Tally, type Violation, verify } from './books.js';
 import { defaultCatalog } from './catalog.js';
+import { type Client, perform } from './clients.js';
+import { machine } from './machine.js';
 import {
   formatMix,
   formatSkew,
   type Mix,
   OP_KINDS,
-  type Op,
   type OpKind,
   type Skew,
   Workload,
 } from './workload.js';
+
+export type { Outcomes, Violation } from './books.js';
 
 export interface LoadConfig {
   workers: number;
@@ -50,32 +53,21 @@ export interface LatencySummary {
   max: number;
 }
 
-export interface Outcomes {
-  applied: number;
-  version_conflict: number;
-  insufficient_inventory: number;
-  not_found: number;
-  invalid_request: number;
-  queue_full: number;
-  /** Re-sent updates answered from the idempotency cache. */
-  replayed: number;
-  /** OCC re-reads and re-tries after a version conflict. */
-  retried: number;
-  reads: number;
-  lists: number;
-}
-
-export interface Violation {
-  productId: string;
-  check: string;
-  expected: number | string;
-  actual: number | string;
+/** What was left to settle when a timed run's deadline came. */
+export interface Drain {
+  /** Operations started and not yet settled at the deadline: at most one per client. */
+  inFlight: number;
+  /** From the deadline to the last of them settling. */
+  ms: number;
 }
 
 export interface LoadReport {
   mode: LockMode;
   ops: number;
+  /** From the first operation to the last settling, drain included. */
   elapsedMs: number;
+  /** Timed runs (--duration) only; null for --ops. */
+  drain: Drain | null;
   /** Operations per second. */
   throughput: number;
   /** Per operation kind, in microseconds. */
@@ -89,8 +81,8 @@ export interface LoadReport {
     /** Time batches waited for a free worker, ms. */
     queueWaitMs: { p50: number; p99: number; max: number };
   };
-  /** Main-thread event-loop delay while the run went on, ms. */
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Main-thread event-loop delay while the run went on, ms; `samples` delays measured. */
+  eventLoopDelayMs: { samples: number; p50: number; p99: number; max: number };
   verification: { ok: boolean; violations: Violation[] };
 }
 
@@ -101,6 +93,9 @@ export interface Progress {
   /** 0–1. */
   fraction: number;
   opsPerSec: number;
+  /** Past the deadline: no new requests, `inFlight` operations left to settle. */
+  draining: boolean;
+  inFlight: number;
 }
 
 /** For tests of the verification itself: a change made behind the runner's back. */
@@ -111,64 +106,8 @@ export function effectiveConfig(config: LoadConfig) {
     ...config,
     skew: formatSkew(config.skew),
     mix: formatMix(config.mix),
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
+    ...machine(),
   };
-}
-
-class Tally {
-  readonly deltas: Float64Array;
-  readonly changes: Int32Array;
-  readonly outcomes: Outcomes = {
-    applied: 0,
-    version_conflict: 0,
-    insufficient_inventory: 0,
-    not_found: 0,
-    invalid_request: 0,
-    queue_full: 0,
-    replayed: 0,
-    retried: 0,
-    reads: 0,
-    lists: 0,
-  };
-  readonly violations: Violation[] = [];
-  /** Lowest stock any outcome reported. */
-  lowest = Number.POSITIVE_INFINITY;
-
-  constructor(products: number) {
-    this.deltas = new Float64Array(products);
-    this.changes = new Int32Array(products);
-  }
-
-  update(product: number, delta: number, o: UpdateOutcome): void {
-    this.count(o.status);
-    if (o.status === 'applied') {
-      this.deltas[product] = (this.deltas[product] as number) + delta;
-      this.changes[product] = (this.changes[product] as number) + 1;
-    }
-    if ('available' in o) this.lowest = Math.min(this.lowest, o.available);
-  }
-
-  order(products: number[], deltas: number[], o: OrderOutcome): void {
-    this.count(o.status);
-    if (o.status !== 'applied') return;
-    products.forEach((p, i) => {
-      this.deltas[p] = (this.deltas[p] as number) + (deltas[i] as number);
-      this.changes[p] = (this.changes[p] as number) + 1;
-    });
-    for (const item of o.items) this.lowest = Math.min(this.lowest, item.available);
-  }
-
-  private count(status: string): void {
-    const o = this.outcomes;
-    if (status === 'applied') o.applied++;
-    else if (status === 'version_conflict') o.version_conflict++;
-    else if (status === 'insufficient_inventory') o.insufficient_inventory++;
-    else if (status === 'product_not_found') o.not_found++;
-    else if (status === 'queue_full') o.queue_full++;
-    else o.invalid_request++;
-  }
 }
 
 function histogram() {
@@ -223,12 +162,31 @@ export async function runLoad(
     config.durationMs === null ? Number.POSITIVE_INFINITY : start + config.durationMs;
   const limit = config.ops ?? Number.POSITIVE_INFINITY;
   let done = 0;
+  let inFlightAtDeadline: number | null = null;
+  // The run is over at the deadline, whichever notices first: the timer, or a client
+  // about to send (timers run late on a busy machine).
+  const stop = () => {
+    if (inFlightAtDeadline === null) inFlightAtDeadline = workload.count - done;
+  };
+  const stopped = () => {
+    if (inFlightAtDeadline === null && performance.now() >= deadline) stop();
+    return inFlightAtDeadline !== null;
+  };
+  const client: Client = {
+    inv,
+    ids,
+    occ: config.occ,
+    retries: config.retries,
+    seed: config.seed,
+    tally,
+    stopped,
+  };
 
-  const client = async () => {
-    while (workload.count < limit && performance.now() < deadline) {
+  const run = async () => {
+    while (workload.count < limit && !stopped()) {
       const op = workload.next();
       const t0 = performance.now();
-      await perform(inv, op, ids, config, tally);
+      await perform(client, op);
       (latency.get(op.kind) as ReturnType<typeof histogram>).recordValue(
         Math.max(1, Math.round((performance.now() - t0) * 1000)),
       );
@@ -237,7 +195,8 @@ export async function runLoad(
   };
 
   loopDelay.enable();
-  const timer =
+  const deadlineTimer = config.durationMs === null ? null : setTimeout(stop, config.durationMs);
+  const progressTimer =
     onProgress === undefined
       ? null
       : setInterval(() => {
@@ -251,15 +210,26 @@ export async function runLoad(
               config.ops !== null ? done / config.ops : elapsedMs / (config.durationMs ?? 1),
             ),
             opsPerSec: done / (elapsedMs / 1000),
+            draining: stopped(),
+            inFlight: workload.count - done,
           });
         }, 100);
   try {
-    await Promise.all(Array.from({ length: config.concurrency }, client));
+    await Promise.all(Array.from({ length: config.concurrency }, run));
   } finally {
-    if (timer !== null) clearInterval(timer);
+    if (deadlineTimer !== null) clearTimeout(deadlineTimer);
+    if (progressTimer !== null) clearInterval(progressTimer);
     loopDelay.disable();
   }
-  const elapsedMs = performance.now() - start;
+  const settled = performance.now();
+  const elapsedMs = settled - start;
+  const drain: Drain | null =
+    config.durationMs === null
+      ? null
+      : {
+          inFlight: inFlightAtDeadline ?? 0,
+          ms: Math.max(0, Math.round(settled - deadline)),
+        };
 
   if (process.env[FAULT_ENV] === 'phantom-update') {
     // A change the runner does not account for: verification must catch it.
@@ -267,7 +237,12 @@ export async function runLoad(
   }
   const stats = inv.stats();
   const lockStats = inv.lockStats();
-  const violations = verify(inv, ids, initial, tally);
+  const violations = verify(
+    ids,
+    initial,
+    ids.map((id) => inv.get(id)),
+    tally,
+  );
   await inv.close();
 
   const latencyReport: Partial<Record<OpKind, LatencySummary>> = {};
@@ -277,6 +252,7 @@ export async function runLoad(
     mode,
     ops: done,
     elapsedMs: Math.round(elapsedMs),
+    drain,
     throughput: Math.round(done / (elapsedMs / 1000)),
     latency: latencyReport,
     outcomes: tally.outcomes,
@@ -288,126 +264,11 @@ export async function runLoad(
       queueWaitMs: stats.taskWaitMs,
     },
     eventLoopDelayMs: {
+      samples: loopDelay.count,
       p50: ms(loopDelay.percentile(50)),
       p99: ms(loopDelay.percentile(99)),
       max: ms(loopDelay.max),
     },
     verification: { ok: violations.length === 0, violations },
   };
-}
-
-async function perform(inv: Inventory, op: Op, ids: string[], config: LoadConfig, tally: Tally) {
-  switch (op.kind) {
-    case 'read':
-      inv.get(ids[op.product] as string);
-      tally.outcomes.reads++;
-      return;
-    case 'list':
-      await inv.list({ limit: 100, after: ids[op.product] as string });
-      tally.outcomes.lists++;
-      return;
-    case 'order': {
-      const items = op.products.map((p, i) => ({
-        productId: ids[p] as string,
-        delta: op.deltas[i] as number,
-      }));
-      tally.order(op.products, op.deltas, await inv.order({ items }));
-      return;
-    }
-    case 'update':
-      await update(inv, op, ids[op.product] as string, config, tally);
-  }
-}
-
-async function update(
-  inv: Inventory,
-  op: Extract<Op, { kind: 'update' }>,
-  id: string,
-  config: LoadConfig,
-  tally: Tally,
-) {
-  for (let attempt = 0; ; attempt++) {
-    const request: UpdateRequest = { productId: id, delta: op.delta };
-    if (config.occ) {
-      const current = inv.get(id);
-      if (current !== undefined) request.expectedVersion = current.version;
-    }
-    // A retry after a conflict is a new request, so it takes a new key.
-    if (op.replay) request.idempotencyKey = `load-${config.seed}-${op.index}-${attempt}`;
-    const outcome = await inv.update(request);
-    tally.update(op.product, op.delta, outcome);
-    if (op.replay) {
-      // The client lost the reply and sends the same request again.
-      const again = await inv.update({ ...request });
-      if (JSON.stringify(again) === JSON.stringify(outcome)) tally.outcomes.replayed++;
-      else {
-        tally.violations.push({
-          productId: id,
-          check: `replayed key ${request.idempotencyKey} answered the same outcome`,
-          expected: JSON.stringify(outcome),
-          actual: JSON.stringify(again),
-        });
-      }
-    }
-    if (outcome.status !== 'version_conflict' || attempt >= config.retries) return;
-    tally.outcomes.retried++;
-  }
-}
-
-/** The books: every product's stock and version against what the runner saw applied. */
-function verify(
-  inv: Inventory,
-  ids: string[],
-  initial: ReturnType<Inventory['get']>[],
-  tally: Tally,
-): Violation[] {
-  const violations = [...tally.violations];
-  ids.forEach((id, i) => {
-    const before = initial[i];
-    const after = inv.get(id);
-    if (before === undefined || after === undefined) {
-      violations.push({
-        productId: id,
-        check: 'product exists',
-        expected: 'present',
-        actual: 'missing',
-      });
-      return;
-    }
-    const available = before.available + (tally.deltas[i] as number);
-    if (after.available !== available) {
-      violations.push({
-        productId: id,
-        check: 'initial + Σ applied deltas = final',
-        expected: available,
-        actual: after.available,
-      });
-    }
-    const version = before.version + (tally.changes[i] as number);
-    if (after.version !== version) {
-      violations.push({
-        productId: id,
-        check: 'version = initial + applied changes',
-        expected: version,
-        actual: after.version,
-      });
-    }
-    if (after.available < 0) {
-      violations.push({
-        productId: id,
-        check: 'stock never negative',
-        expected: '≥ 0',
-        actual: after.available,
-      });
-    }
-  });
-  if (tally.lowest < 0) {
-    violations.push({
-      productId: '*',
-      check: 'no outcome reported negative stock',
-      expected: '≥ 0',
-      actual: tally.lowest,
-    });
-  }
-  return violations;
 }

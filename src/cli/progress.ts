@@ -13,10 +13,13 @@ export class ProgressBar {
     const filled = Math.round(p.fraction * WIDTH);
     const bar = '█'.repeat(filled) + '░'.repeat(WIDTH - filled);
     const remaining = p.fraction > 0 ? (p.elapsedMs / p.fraction - p.elapsedMs) / 1000 : Number.NaN;
+    const left = p.draining
+      ? `draining ${p.inFlight.toLocaleString('en-US')} in flight`
+      : `${Number.isFinite(remaining) ? `${remaining.toFixed(1)}s` : '?'} left`;
     const line =
       `${this.label.padEnd(6)} ${bar} ${String(Math.round(p.fraction * 100)).padStart(3)}%  ` +
       `${Math.round(p.opsPerSec).toLocaleString('en-US')} ops/s  ` +
-      `${(p.elapsedMs / 1000).toFixed(1)}s elapsed, ${Number.isFinite(remaining) ? `${remaining.toFixed(1)}s` : '?'} left`;
+      `${(p.elapsedMs / 1000).toFixed(1)}s elapsed, ${left}`;
     this.out.write(`\r${line.slice(0, (this.out.columns ?? 120) - 1)}\x1b[K`);
   }
 

@@ -1,21 +1,9 @@
 /** Plain-text reports for a terminal. */
 import type { LoadConfig, LoadReport } from './load.js';
+import { table } from './table.js';
 import { formatMix, formatSkew, OP_KINDS } from './workload.js';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
-
-/** Rows of label + one cell per run, aligned. */
-function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-        .join('   '),
-    )
-    .join('\n');
-}
 
 export function formatLoad(config: LoadConfig, reports: LoadReport[]): string {
   const header = ['', ...reports.map((r) => r.mode)];
@@ -24,6 +12,13 @@ export function formatLoad(config: LoadConfig, reports: LoadReport[]): string {
     ['elapsed (s)', ...reports.map((r) => (r.elapsedMs / 1000).toFixed(2))],
     ['throughput (ops/s)', ...reports.map((r) => n(r.throughput))],
   ];
+  if (reports.some((r) => r.drain !== null)) {
+    // A timed run sends nothing after its deadline; what was in flight then settles.
+    rows.push(
+      ['in flight at deadline', ...reports.map((r) => (r.drain ? n(r.drain.inFlight) : '-'))],
+      ['drain after deadline (ms)', ...reports.map((r) => (r.drain ? n(r.drain.ms) : '-'))],
+    );
+  }
   for (const kind of OP_KINDS) {
     if (!reports.some((r) => r.latency[kind])) continue;
     rows.push([
@@ -76,7 +71,7 @@ export function formatLoad(config: LoadConfig, reports: LoadReport[]): string {
       `work ${config.workUs} µs, hold ${config.holdUs} µs in each lock${config.occ ? `, OCC with ${config.retries} retries` : ''}` +
       `, replay ${config.replay}, seed ${config.seed}`,
     '',
-    table(header, rows),
+    table([header, ...rows]),
   ];
   const [fine, global] = [
     reports.find((r) => r.mode === 'fine'),
@@ -86,6 +81,18 @@ export function formatLoad(config: LoadConfig, reports: LoadReport[]): string {
     lines.push(
       '',
       `fine-grained locking: ${(fine.throughput / global.throughput).toFixed(2)}× the throughput of one global lock`,
+    );
+  }
+  // Past the deadline nothing new is sent, but what the engine already holds must be
+  // applied and awaited for the books to balance: at most one request per client.
+  const slow = reports.filter(
+    (r) => r.drain !== null && config.durationMs !== null && r.drain.ms > config.durationMs / 10,
+  );
+  if (slow.length > 0) lines.push('');
+  for (const r of slow) {
+    lines.push(
+      `${r.mode}: ${n(r.drain?.inFlight ?? 0)} operations were in flight at the deadline and took ` +
+        `${((r.drain?.ms ?? 0) / 1000).toFixed(2)} s to settle; fewer --concurrency clients drain sooner`,
     );
   }
   for (const r of reports) {

@@ -2,6 +2,7 @@
  * What the load runner sends: a seeded, reproducible sequence of operations over a
  * catalog, with a chosen mix of kinds and skew over products.
  */
+import { decimal } from './args.js';
 
 export type Skew =
   | { kind: 'uniform' }
@@ -17,14 +18,10 @@ export class WorkloadError extends Error {}
 
 export function parseSkew(text: string): Skew {
   if (text === 'uniform') return { kind: 'uniform' };
-  const [kind, value] = text.split(':');
-  const n = Number(value);
-  if (kind === 'zipf' && value !== undefined && Number.isFinite(n) && n > 0 && n < 10) {
-    return { kind: 'zipf', theta: n };
-  }
-  if (kind === 'hot' && value !== undefined && Number.isFinite(n) && n >= 0 && n <= 1) {
-    return { kind: 'hot', fraction: n };
-  }
+  const match = /^(zipf|hot):(.*)$/.exec(text);
+  const n = match === null ? null : decimal(match[2] as string);
+  if (match?.[1] === 'zipf' && n !== null && n > 0 && n < 10) return { kind: 'zipf', theta: n };
+  if (match?.[1] === 'hot' && n !== null && n >= 0 && n <= 1) return { kind: 'hot', fraction: n };
   throw new WorkloadError(
     `must be uniform, zipf:<theta> (0 < theta < 10) or hot:<fraction> (0–1), got '${text}'`,
   );
@@ -38,27 +35,48 @@ export function formatSkew(s: Skew): string {
       : `hot:${s.fraction}`;
 }
 
+/**
+ * The largest weight in a mix: weights are shares of a total, so any finite bound
+ * will do, and this one keeps the total far from Infinity (where every share is 0 or
+ * NaN and a kind silently drops out).
+ */
+export const MAX_MIX_WEIGHT = 1_000_000;
+
 /** `update=90,read=8,order=2` → weights; kinds left out weigh 0. */
 export function parseMix(text: string): Mix {
   const mix: Mix = { update: 0, read: 0, order: 0, list: 0 };
+  const seen = new Set<string>();
   for (const part of text.split(',')) {
-    const [kind, value] = part.split('=');
-    const weight = Number(value);
+    const match = /^([a-z]+)=(.*)$/.exec(part);
+    const kind = match?.[1] as OpKind;
+    const weight = match === null ? null : decimal(match[2] as string);
     if (
-      !OP_KINDS.includes(kind as OpKind) ||
-      value === undefined ||
-      !Number.isFinite(weight) ||
-      weight < 0
+      match === null ||
+      !OP_KINDS.includes(kind) ||
+      weight === null ||
+      weight < 0 ||
+      weight > MAX_MIX_WEIGHT
     ) {
       throw new WorkloadError(
-        `must be kind=weight pairs of ${OP_KINDS.join(', ')} with weights ≥ 0, got '${text}'`,
+        `must be kind=weight pairs of ${OP_KINDS.join(', ')}, each weight a decimal number ` +
+          `from 0 to ${MAX_MIX_WEIGHT}, got '${text}'`,
       );
     }
-    mix[kind as OpKind] = weight;
+    if (seen.has(kind)) throw new WorkloadError(`names ${kind} twice, got '${text}'`);
+    seen.add(kind);
+    mix[kind] = weight;
   }
-  if (OP_KINDS.every((k) => mix[k] === 0))
-    throw new WorkloadError(`must give some kind a weight, got '${text}'`);
+  checkMix(mix, text);
   return mix;
+}
+
+/** A mix must have a positive, finite total: its shares are weight ÷ total. */
+function checkMix(mix: Mix, text: string): void {
+  const total = OP_KINDS.reduce((sum, k) => sum + mix[k], 0);
+  if (!(total > 0)) throw new WorkloadError(`must give some kind a weight, got '${text}'`);
+  if (!Number.isFinite(total)) {
+    throw new WorkloadError(`must have a finite total weight, got '${text}'`);
+  }
 }
 
 export function formatMix(mix: Mix): string {
@@ -153,6 +171,7 @@ export class Workload {
   constructor(private readonly spec: WorkloadSpec) {
     this.random = rng(spec.seed);
     this.picker = new ProductPicker(spec.products, spec.skew, this.random);
+    checkMix(spec.mix, formatMix(spec.mix));
     const total = OP_KINDS.reduce((sum, k) => sum + spec.mix[k], 0);
     let acc = 0;
     this.thresholds = OP_KINDS.map((k) => {

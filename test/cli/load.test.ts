@@ -59,8 +59,52 @@ describe('lockstock load', () => {
       total_product_locks: 50,
     });
     expect(report.pool.batches).toBeGreaterThan(0);
-    expect(report.eventLoopDelayMs.max).toBeGreaterThanOrEqual(0);
+    // A delay is in ms and no single one can outlast the run that measured it.
+    const loop = report.eventLoopDelayMs;
+    expect(loop.p50).toBeLessThanOrEqual(loop.p99);
+    expect(loop.p99).toBeLessThanOrEqual(loop.max);
+    expect(loop.max).toBeLessThanOrEqual(report.elapsedMs);
+    // A counted run has no deadline, so nothing drains.
+    expect(report.drain).toBeNull();
     expect(report.verification).toEqual({ ok: true, violations: [] });
+  });
+
+  it('stops a timed run at its deadline and reports what was left to settle', async () => {
+    const run = await lockstock([
+      'load',
+      ...small,
+      '--mode',
+      'fine',
+      '--duration',
+      '300ms',
+      '--occ',
+      '--replay',
+      '0.5',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.config).toMatchObject({ durationMs: 300, ops: null, concurrency: 16 });
+    // At most one operation per client can be in flight, and each is awaited.
+    expect(Number.isInteger(report.drain.inFlight)).toBe(true);
+    expect(report.drain.inFlight).toBeGreaterThanOrEqual(0);
+    expect(report.drain.inFlight).toBeLessThanOrEqual(16);
+    expect(report.drain.ms).toBeGreaterThanOrEqual(0);
+    // The run's time is the duration plus the drain (each rounded to a millisecond).
+    expect(Math.abs(report.elapsedMs - report.drain.ms - 300)).toBeLessThanOrEqual(2);
+    expect(report.verification).toEqual({ ok: true, violations: [] });
+
+    const text = await lockstock([
+      'load',
+      ...small.filter((a) => a !== '--json'),
+      '--mode',
+      'global',
+      '--duration',
+      '200ms',
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^in flight at deadline\s+\d+$/m);
+    expect(text.stdout).toMatch(/^drain after deadline \(ms\)\s+\d+$/m);
   });
 
   it('runs one engine per mode with --mode both', async () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ProductPicker, parseMix, parseSkew, rng, Workload } from '../../src/cli/workload.js';
+import {
+  MAX_MIX_WEIGHT,
+  ProductPicker,
+  parseMix,
+  parseSkew,
+  rng,
+  Workload,
+  WorkloadError,
+} from '../../src/cli/workload.js';
 
 const spec = {
   products: 100,
@@ -51,8 +59,32 @@ describe('load workload', () => {
   });
 
   it('refuses malformed skews and mixes', () => {
-    for (const s of ['zipf', 'zipf:0', 'hot:2', 'pareto']) expect(() => parseSkew(s)).toThrow();
-    for (const m of ['update', 'update=-1', 'write=1', 'update=0'])
-      expect(() => parseMix(m)).toThrow();
+    const skews = ['zipf', 'zipf:0', 'hot:2', 'pareto', 'hot:', 'zipf:0x1', 'zipf:1e0', 'zipf:1:2'];
+    for (const s of skews) expect(() => parseSkew(s), s).toThrow(WorkloadError);
+    const mixes = [
+      'update',
+      'update=-1',
+      'write=1',
+      'update=0',
+      'update=',
+      'update=0x10',
+      'update=90=5',
+      'update=90,,read=8',
+      'update= 90',
+    ];
+    for (const m of mixes) expect(() => parseMix(m), m).toThrow(WorkloadError);
+  });
+
+  it('bounds mix weights so that no kind silently drops out of an infinite total', () => {
+    expect(() => parseMix('update=1e308,read=1e308')).toThrow(/from 0 to 1000000/);
+    expect(() => parseMix(`update=${MAX_MIX_WEIGHT + 1}`)).toThrow(/from 0 to 1000000/);
+    expect(() => parseMix('update=90,update=5')).toThrow(/names update twice/);
+    const mix = parseMix(`update=${MAX_MIX_WEIGHT},read=${MAX_MIX_WEIGHT}`);
+    const ops = take(new Workload({ ...spec, mix }), 2000);
+    expect(ops.some((o) => o.kind === 'read')).toBe(true);
+    expect(ops.some((o) => o.kind === 'update')).toBe(true);
+    // A mix built by hand, past the parser, is refused too.
+    const infinite = { update: Number.MAX_VALUE, read: Number.MAX_VALUE, order: 0, list: 0 };
+    expect(() => new Workload({ ...spec, mix: infinite })).toThrow(/finite total/);
   });
 });
