@@ -9,6 +9,12 @@
  * An order is a header row (KIND_ORDER, AUX = item count) followed by its item rows
  * (KIND_ORDER_ITEM). The header's STATUS is the order's outcome and RES_AUX the index
  * of the item that failed; each item row carries that item's figures.
+ *
+ * Items are checked in item order, so an order that names an unknown product after
+ * other items is sent as a probe (header AMOUNT = ORDER_PROBE) of the items before it:
+ * the worker checks them under their locks, applies nothing, and answers the first
+ * that fails — or, when all pass, STATUS_NOT_FOUND with RES_AUX = AUX (the unknown
+ * item, whose id the caller's thread keeps).
  */
 
 // --- Row kinds (column KIND) ---
@@ -32,6 +38,9 @@ export const STATUS_OUT_OF_RANGE = 5;
 export const STATUS_LOCK_TIMEOUT = 6;
 /** An order item not examined because an earlier item failed. */
 export const STATUS_SKIPPED = 7;
+
+/** Header AMOUNT of an order sent only to check the items before an unknown product. */
+export const ORDER_PROBE = 1;
 
 // --- Flags in AUX for KIND_SET ---
 export const SET_PRICE = 1;

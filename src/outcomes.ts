@@ -159,6 +159,10 @@ export function orderOutcome(
   const status = c.status[h];
   if (status === STATUS_PENDING || status === STATUS_LOCK_TIMEOUT) return null;
   const failedItem = c.resAux[h] as number;
+  // A probe's items all passed: the unknown product after them fails (protocol.ts).
+  if (status === STATUS_NOT_FOUND && failedItem === count) {
+    return { ...notFound(ids[h] as string), failedItem };
+  }
   if (failedItem < 0 || failedItem >= count) return null;
   const r = h + 1 + failedItem;
   const item = rowOutcome(c, r, ids[r] as string, `items[${failedItem}].delta`);

@@ -6,7 +6,7 @@
  * idempotency hit, a full queue); a duplicate of a keyed request in flight shares its
  * outcome; otherwise its row is written and its answer waits for the batch (settle.ts).
  */
-import { KIND_ORDER, KIND_ORDER_ITEM, KIND_UPDATE } from '../memory/protocol.js';
+import { KIND_ORDER, KIND_ORDER_ITEM, KIND_UPDATE, ORDER_PROBE } from '../memory/protocol.js';
 import type { Activity } from './activity.js';
 import type { Catalog } from './catalog.js';
 import {
@@ -115,32 +115,42 @@ export class StockCalls {
       if (hit === KEYS_FULL) return FULL;
       if (hit !== undefined) return hit as OrderOutcome | Promise<OrderOutcome>;
     }
-    const slots = new Int32Array(items.length);
+    // Items are checked in item order: an unknown product fails the order only if every
+    // item before it passes, which only their locks can tell (a probe, protocol.ts).
+    let count = items.length;
+    const slots = new Int32Array(count);
     let lowest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < items.length; i++) {
-      const productId = (items[i] as UpdateCopy).productId;
-      const slot = this.catalog.slotOf(productId);
+    for (let i = 0; i < count; i++) {
+      const slot = this.catalog.slotOf((items[i] as UpdateCopy).productId);
       if (slot === undefined) {
-        const outcome: OrderOutcome = { ...notFound(productId), failedItem: i };
-        if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
-        return outcome;
+        count = i;
+        break;
       }
       slots[i] = slot;
       if (slot < lowest) lowest = slot;
     }
-    if (!this.router.hasRoom(items.length + 1)) return FULL;
-    const b = this.rows.claim(lowest, items.length + 1);
-    const h = b.rows - items.length - 1;
-    this.rows.fill(b, h, KIND_ORDER, lowest, '', 0, 0);
-    b.columns.aux[h] = items.length;
-    for (let i = 0; i < items.length; i++) {
+    if (count === 0) {
+      const outcome: OrderOutcome = {
+        ...notFound((items[0] as UpdateCopy).productId),
+        failedItem: 0,
+      };
+      if (key !== undefined) this.idem.remember(key, payload as Payload, outcome);
+      return outcome;
+    }
+    if (!this.router.hasRoom(count + 1)) return FULL;
+    const b = this.rows.claim(lowest, count + 1);
+    const h = b.rows - count - 1;
+    const probe = count < items.length;
+    const missing = probe ? (items[count] as UpdateCopy).productId : '';
+    this.rows.fill(b, h, KIND_ORDER, lowest, missing, probe ? ORDER_PROBE : 0, 0);
+    b.columns.aux[h] = count;
+    for (let i = 0; i < count; i++) {
       const item = items[i] as UpdateCopy;
-      const slot = slots[i] as number;
       this.rows.fill(
         b,
         h + 1 + i,
         KIND_ORDER_ITEM,
-        slot,
+        slots[i] as number,
         item.productId,
         item.delta,
         item.expected,

@@ -6,8 +6,10 @@
 import { STATE_LIVE } from '../memory/layout.js';
 import {
   type BatchColumns,
+  ORDER_PROBE,
   STATUS_APPLIED,
   STATUS_LOCK_TIMEOUT,
+  STATUS_NOT_FOUND,
   STATUS_SKIPPED,
 } from '../memory/protocol.js';
 import {
@@ -96,6 +98,13 @@ function orderLocked(w: Writer, c: BatchColumns, h: number, count: number): void
     for (let j = 1; j <= count; j++) if (j !== i) c.status[h + j] = STATUS_SKIPPED;
     c.resAux[h] = i - 1;
     c.status[h] = c.status[r] as number;
+    return;
+  }
+  if (c.amount[h] === ORDER_PROBE) {
+    // Every item before the unknown product passed: that product is what fails.
+    for (let j = 1; j <= count; j++) c.status[h + j] = STATUS_SKIPPED;
+    c.resAux[h] = count;
+    c.status[h] = STATUS_NOT_FOUND;
     return;
   }
   // The order's changes take consecutive offsets: they read as one unit in the feed.

@@ -9,6 +9,39 @@ describe('orders', () => {
     await inv.close();
   });
 
+  it('checks items in item order: an unknown product after a failing item is not the answer', async () => {
+    inv = await open({ products: catalog(2, 10) });
+    const unknownLast = {
+      items: [
+        { productId: 'SKU-0001', delta: -1 },
+        { productId: 'SKU-0000', delta: -100 },
+        { productId: 'NOPE', delta: -1 },
+      ],
+    };
+    expect(await inv.order(unknownLast)).toEqual({
+      status: 'insufficient_inventory',
+      productId: 'SKU-0000',
+      available: 10,
+      version: 1,
+      failedItem: 1,
+    });
+    // Every item before the unknown one passes: the unknown one is the answer.
+    const passing = {
+      items: [
+        { productId: 'SKU-0000', delta: -1 },
+        { productId: 'NOPE', delta: -1 },
+      ],
+    };
+    expect(await inv.order({ ...passing, idempotencyKey: 'p' })).toEqual({
+      status: 'product_not_found',
+      productId: 'NOPE',
+      failedItem: 1,
+    });
+    expect(await inv.order({ ...passing, idempotencyKey: 'p' })).toMatchObject({ failedItem: 1 });
+    expect(inv.get('SKU-0000')).toMatchObject({ available: 10, version: 1 });
+    expect(inv.get('SKU-0001')).toMatchObject({ available: 10, version: 1 });
+  });
+
   it('applies every item or none, naming the first item that failed', async () => {
     inv = await open({ products: catalog(3, 10) });
     const ok = await inv.order({

@@ -130,6 +130,13 @@ function orderPassage(): Step[] {
         { productId: 'P2', delta: 1 },
       ],
     }),
+    // Items are checked in item order: the short first item fails before the unknown one.
+    order({
+      items: [
+        { productId: 'P4', delta: -1_000_000 },
+        { productId: GHOST, delta: -1 },
+      ],
+    }),
     order({
       items: [
         { productId: 'P3', delta: 1 },
