@@ -12,7 +12,7 @@ import {
   STATE_LIVE,
   slotBase,
 } from '../memory/layout.js';
-import { STATUS_APPLIED } from '../memory/protocol.js';
+import { STATUS_APPLIED, STATUS_LOCK_TIMEOUT } from '../memory/protocol.js';
 import {
   lockedAvailable,
   lockedGeneration,
@@ -22,7 +22,7 @@ import {
   publishStock,
 } from '../memory/records.js';
 import { decideStock } from '../memory/rules.js';
-import { writeLock, writeUnlock } from '../memory/rwlock.js';
+import { LockTimeoutError, writeLock, writeUnlock } from '../memory/rwlock.js';
 import { simulation } from '../workers/simulate.js';
 import {
   type NaiveOrderResult,
@@ -63,9 +63,24 @@ export default function apply(t: NaiveTask | NaiveOrderTask): NaiveResult | Naiv
   return t.kind === 'update' ? update(t) : order(t);
 }
 
+/**
+ * Takes `slot`'s write lock; false if it was not taken within the bound (nothing is
+ * applied then, and the caller's thread fails the call with LOCK_TIMEOUT).
+ */
+function lock(slot: number): boolean {
+  try {
+    writeLock(v, lockOf(slot), settings.lockTimeoutMs);
+    return true;
+  } catch (error) {
+    if (error instanceof LockTimeoutError) return false;
+    throw error;
+  }
+}
+
 function update(t: NaiveTask): NaiveResult {
-  // A lock not taken within its bound throws: the task rejects, nothing applied.
-  writeLock(v, lockOf(t.slot), settings.lockTimeoutMs);
+  if (!lock(t.slot)) {
+    return { status: STATUS_LOCK_TIMEOUT, available: 0, version: 0, lastUpdated: 0, offset: 0 };
+  }
   try {
     simulate?.();
     const found = live(t.slot, t.generation);
@@ -95,9 +110,18 @@ function order(t: NaiveOrderTask): NaiveOrderResult {
   const slots = t.slots.filter((s) => s !== NO_SLOT).sort((a, b) => a - b);
   let locked = 0;
   try {
-    // A lock not taken within its bound throws: the task rejects, nothing applied.
     for (; locked < slots.length; locked++) {
-      writeLock(v, lockOf(slots[locked] as number), settings.lockTimeoutMs);
+      if (!lock(slots[locked] as number)) {
+        const none: number[] = [];
+        return {
+          status: STATUS_LOCK_TIMEOUT,
+          failedItem: -1,
+          available: none,
+          version: none,
+          lastUpdated: none,
+          offset: 0,
+        };
+      }
     }
     return orderLocked(t);
   } finally {

@@ -7,7 +7,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { createBuffer, type SharedViews, STATE_LIVE } from '../memory/layout.js';
+import {
+  createBuffer,
+  LOCK_ACQUIRED,
+  type SharedViews,
+  SLOT_LOCK,
+  STATE_LIVE,
+  slotBase,
+} from '../memory/layout.js';
 import { STATUS_APPLIED } from '../memory/protocol.js';
 import { decodeName, emptyRecord, nameScratch, readRecord } from '../memory/records.js';
 import { Catalog } from '../src/catalog.js';
@@ -88,6 +95,8 @@ export class NaiveInventory {
     workUs?: number;
     holdUs?: number;
     maxKeys?: number;
+    /** Bound on every lock wait, as lockstock's lockTimeoutMs. */
+    lockTimeoutMs?: number;
   }) {
     this.maxKeys = options.maxKeys ?? 1_000_000;
     this.idem = new IdempotencyCache(TTL_MS, this.maxKeys);
@@ -108,7 +117,7 @@ export class NaiveInventory {
         buffer: this.views.buffer,
         workUs: options.workUs ?? 0,
         holdUs: options.holdUs ?? 0,
-        lockTimeoutMs: LOCK_TIMEOUT_MS,
+        lockTimeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
       } satisfies NaiveWorkerData,
     });
   }
@@ -192,6 +201,16 @@ export class NaiveInventory {
     };
   }
 
+  /**
+   * How many times the product's lock has been taken (lockstock's lockStats counts the
+   * same words): lets a test wait for a change to hold the lock rather than sleep.
+   */
+  lockAcquisitions(productId: string): number {
+    const slot = this.catalog.slotOf(productId);
+    if (slot === undefined) return 0;
+    return Atomics.load(this.views.i32, slotBase(slot) + SLOT_LOCK + LOCK_ACQUIRED);
+  }
+
   close(): Promise<void> {
     return this.pool.destroy();
   }
@@ -250,6 +269,9 @@ function orderOutcome(items: readonly UpdateCopy[], r: NaiveOrderResult): OrderO
       })),
     };
   }
+  const subject = `the order of ${items.map((i) => i.productId).join(', ')}`;
+  // No item was examined (a lock was not taken in time): the call fails.
+  if (r.failedItem < 0) throw rowError(r.status, subject);
   const failed = items[r.failedItem] as UpdateCopy;
   const item = stockOutcome(
     r.status,
@@ -260,8 +282,6 @@ function orderOutcome(items: readonly UpdateCopy[], r: NaiveOrderResult): OrderO
     0,
     `items[${r.failedItem}].delta`,
   );
-  if (item === null || item.status === 'applied') {
-    throw rowError(r.status, `the order of ${items.map((i) => i.productId).join(', ')}`);
-  }
+  if (item === null || item.status === 'applied') throw rowError(r.status, subject);
   return failedOrder(item as Exclude<StockOutcome, Applied>, r.failedItem);
 }
