@@ -88,15 +88,23 @@ function tryAcquire(i32: Int32Array, index: number, mode: GlobalMode): boolean {
   return Atomics.compareExchange(i32, index, s, (s + one(mode)) | 0) === s;
 }
 
-/** Acquires the global lock at `base` in `mode`. */
-export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeoutMs: number) {
+/**
+ * Acquires the global lock at `base` in `mode`. Returns 0 when it was acquired at once,
+ * else the time (performance.now()) at which the contended wait ended.
+ */
+export function globalLock(
+  v: SharedViews,
+  base: number,
+  mode: GlobalMode,
+  timeoutMs: number,
+): number {
   const i32 = v.i32;
   const index = base + GLOBAL_STATE;
   const waiters = base + GLOBAL_WAITERS;
   const yields = yieldsTo(mode);
   if ((Atomics.load(i32, waiters) & yields) === 0 && tryAcquire(i32, index, mode)) {
     Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
-    return;
+    return 0;
   }
   assertMayBlock();
   const start = performance.now();
@@ -117,8 +125,7 @@ export function globalLock(v: SharedViews, base: number, mode: GlobalMode, timeo
         if (tryAcquire(i32, index, mode)) {
           acquired = true;
           Atomics.add(i32, base + GLOBAL_ACQUIRED, 1);
-          recordWait(v, base + GLOBAL_CONTENDED, base + GLOBAL_WAIT_US, start);
-          return;
+          return recordWait(v, base + GLOBAL_CONTENDED, base + GLOBAL_WAIT_US, start);
         }
       }
       const remaining = deadline - performance.now();

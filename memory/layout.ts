@@ -46,7 +46,14 @@ export const GLOBAL_ACQUIRED = 5;
 export const GLOBAL_CONTENDED = 6;
 /** BigInt64 word pair (8-byte aligned): microseconds spent waiting for the global lock. */
 export const GLOBAL_WAIT_US = 8;
-export const GLOBAL_LOCK_WORDS = 10;
+/**
+ * Float64 word pairs: microseconds the global lock was held in X mode (every write in
+ * `lockMode: 'global'`), in total and at most. Written only by the X holder, with
+ * plain stores: exclusive, so no update is lost; a reader may see a figure a moment old.
+ */
+export const GLOBAL_HOLD_US = 10;
+export const GLOBAL_HOLD_MAX_US = 12;
+export const GLOBAL_LOCK_WORDS = 14;
 
 /** Line 2: BigInt64 counter of the last change offset taken (0 = none yet). */
 export const HDR_OFFSET = 2 * WORDS_PER_LINE;
@@ -83,7 +90,14 @@ export const LOCK_ACQUIRED = 2;
 export const LOCK_CONTENDED = 3;
 /** BigInt64 word pair (8-byte aligned): microseconds spent waiting for this lock. */
 export const LOCK_WAIT_US = 4;
-export const LOCK_WORDS = 6;
+/**
+ * Float64 word pairs: microseconds this lock was held for writing, in total and at
+ * most. Written only by the write holder, with plain stores (exclusive: no update is
+ * lost, and a float adds microseconds without allocating a BigInt per row).
+ */
+export const LOCK_HOLD_US = 6;
+export const LOCK_HOLD_MAX_US = 8;
+export const LOCK_WORDS = 10;
 
 /**
  * Latch sequence (the Linux kernel's seqcount_latch): a writer increments it, rewrites

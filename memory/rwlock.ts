@@ -30,6 +30,7 @@
 import { isMainThread } from 'node:worker_threads';
 import {
   counter64,
+  float64,
   LOCK_ACQUIRED,
   LOCK_CONTENDED,
   LOCK_STATE,
@@ -87,22 +88,50 @@ function isReadLockable(s: number): boolean {
   return (s & MASK) < MAX_READERS && !hasReadersWaiting(s) && !hasWritersWaiting(s);
 }
 
-/** Records a contended acquisition that started at `startMs`. */
-export function recordWait(v: SharedViews, countIndex: number, waitIndex: number, startMs: number) {
+/**
+ * Records a contended acquisition that started at `startMs`; returns the time it read
+ * (when the lock was acquired), so that the caller can time its hold without reading
+ * the clock again.
+ */
+export function recordWait(
+  v: SharedViews,
+  countIndex: number,
+  waitIndex: number,
+  startMs: number,
+): number {
   Atomics.add(v.i32, countIndex, 1);
-  const us = Math.round((performance.now() - startMs) * 1000);
+  const now = performance.now();
+  const us = Math.round((now - startMs) * 1000);
   if (us > 0) Atomics.add(v.i64, counter64(waitIndex), BigInt(us));
+  return now;
 }
 
-/** Acquires the lock at `base` for writing. */
-export function writeLock(v: SharedViews, base: number, timeoutMs: number): void {
+/**
+ * Adds a hold of `us` microseconds to the hold counters at `totalIndex` and `maxIndex`
+ * (Float64 word pairs). Only the exclusive holder of that lock may call it.
+ */
+export function recordHold(v: SharedViews, totalIndex: number, maxIndex: number, us: number) {
+  const f64 = v.f64;
+  const total = float64(totalIndex);
+  const max = float64(maxIndex);
+  f64[total] = (f64[total] as number) + us;
+  if (us > (f64[max] as number)) f64[max] = us;
+}
+
+/**
+ * Acquires the lock at `base` for writing. Returns 0 when it was free at once, else
+ * the time (performance.now()) at which the contended wait ended.
+ */
+export function writeLock(v: SharedViews, base: number, timeoutMs: number): number {
   const i32 = v.i32;
+  let acquiredAt = 0;
   if (Atomics.compareExchange(i32, base + LOCK_STATE, 0, WRITE_LOCKED) !== 0) {
-    writeContended(v, base, timeoutMs);
+    acquiredAt = writeContended(v, base, timeoutMs);
   }
   // Exclusive now: a plain increment cannot race with another (readers count with
   // Atomics.add, but never while a writer holds the lock).
   i32[base + LOCK_ACQUIRED] = ((i32[base + LOCK_ACQUIRED] as number) + 1) | 0;
+  return acquiredAt;
 }
 
 /** Releases a write lock taken by this thread. */
@@ -182,7 +211,7 @@ function readContended(v: SharedViews, base: number, timeoutMs: number): void {
   recordWait(v, base + LOCK_CONTENDED, base + LOCK_WAIT_US, start);
 }
 
-function writeContended(v: SharedViews, base: number, timeoutMs: number): void {
+function writeContended(v: SharedViews, base: number, timeoutMs: number): number {
   assertMayBlock();
   const i32 = v.i32;
   const index = base + LOCK_STATE;
@@ -217,7 +246,7 @@ function writeContended(v: SharedViews, base: number, timeoutMs: number): void {
     Atomics.wait(i32, notify, seq, remaining);
     s = spinWrite(i32, index);
   }
-  recordWait(v, base + LOCK_CONTENDED, base + LOCK_WAIT_US, start);
+  return recordWait(v, base + LOCK_CONTENDED, base + LOCK_WAIT_US, start);
 }
 
 /**

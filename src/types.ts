@@ -191,6 +191,9 @@ export interface LockCounters {
   /** Acquisitions that found the lock taken and had to wait or spin. */
   contended: number;
   waitMs: number;
+  /** Time write holders held it (for the global lock: X holds only), in total and at most. */
+  holdMs: number;
+  maxHoldMs: number;
 }
 
 export interface HotProduct extends LockCounters {
@@ -203,6 +206,8 @@ export interface LockStats extends LockCounters {
   lock_manager_type: 'fine_grained_per_product' | 'global';
   /** The most contended products (fine mode), most contended first. */
   hottest: HotProduct[];
+  /** The products held longest in total (fine mode), longest first. */
+  hottestByHold: HotProduct[];
   /** The global lock: IX/S holds in fine mode, every write in global mode. */
   global: LockCounters;
 }

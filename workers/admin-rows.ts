@@ -5,9 +5,12 @@
  */
 import {
   counter64,
+  float64,
   ID_MAX_BYTES,
   LOCK_ACQUIRED,
   LOCK_CONTENDED,
+  LOCK_HOLD_MAX_US,
+  LOCK_HOLD_US,
   LOCK_WAIT_US,
   SLOT_LOCK,
   STATE_FREE,
@@ -73,6 +76,8 @@ export function create(
   Atomics.store(v.i32, lock + LOCK_ACQUIRED, 1);
   Atomics.store(v.i32, lock + LOCK_CONTENDED, 0);
   Atomics.store(v.i64, counter64(lock + LOCK_WAIT_US), 0n);
+  v.f64[float64(lock + LOCK_HOLD_US)] = 0;
+  v.f64[float64(lock + LOCK_HOLD_MAX_US)] = 0;
   const record = w.record;
   record.state = STATE_LIVE;
   record.generation = c.generation[r] as number;

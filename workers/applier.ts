@@ -85,7 +85,7 @@ export class Applier {
     let r = 0;
     try {
       while (r < rows) {
-        locks.beforeRow();
+        this.w.beforeRow();
         r += this.applyRow(c, r, task.strings, names);
         locks.afterRow();
       }

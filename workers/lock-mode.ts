@@ -10,25 +10,40 @@
  * Both throw LockTimeoutError past the thread's bound, leaving nothing held.
  */
 import { exclusiveWaiting, globalLock, globalUnlock } from '../memory/global-lock.js';
-import { HDR_GLOBAL_LOCK, type SharedViews, SLOT_LOCK, slotBase } from '../memory/layout.js';
-import { LockTimeoutError, writeLock, writeUnlock } from '../memory/rwlock.js';
+import {
+  GLOBAL_HOLD_MAX_US,
+  GLOBAL_HOLD_US,
+  HDR_GLOBAL_LOCK,
+  LOCK_HOLD_MAX_US,
+  LOCK_HOLD_US,
+  type SharedViews,
+  SLOT_LOCK,
+  slotBase,
+} from '../memory/layout.js';
+import { LockTimeoutError, recordHold, writeLock, writeUnlock } from '../memory/rwlock.js';
 
 export interface LockMode {
-  /** Before each row of a batch. */
-  beforeRow(): void;
+  /** Before each row of a batch; returns as lock() does. */
+  beforeRow(): number;
   /** After each row of a batch. */
   afterRow(): void;
   /** After the batch's last row (also when it failed). */
   endBatch(): void;
-  /** Write-locks one product. */
-  lock(slot: number): void;
+  /**
+   * Write-locks one product. Returns 0 when the lock was free at once, else the time
+   * (performance.now()) the wait for it ended.
+   */
+  lock(slot: number): number;
   unlock(slot: number): void;
+  /** Adds a hold of `us` to the counters of what lock(slot) took; call before unlock. */
+  recordHold(slot: number, us: number): void;
   /**
    * Write-locks the products of an order, `slots` in ascending order (so no two threads
    * can wait on each other in a cycle). On a timeout nothing is left held.
    */
-  lockAll(slots: Int32Array, count: number): void;
+  lockAll(slots: Int32Array, count: number): number;
   unlockAll(slots: Int32Array, count: number): void;
+  recordHoldAll(slots: Int32Array, count: number, us: number): void;
 }
 
 class FineLocks implements LockMode {
@@ -40,10 +55,11 @@ class FineLocks implements LockMode {
     private readonly timeoutMs: number,
   ) {}
 
-  beforeRow(): void {
-    if (this.holdingIntent) return;
-    globalLock(this.v, HDR_GLOBAL_LOCK, 'IX', this.timeoutMs);
+  beforeRow(): number {
+    if (this.holdingIntent) return 0;
+    const at = globalLock(this.v, HDR_GLOBAL_LOCK, 'IX', this.timeoutMs);
     this.holdingIntent = true;
+    return at;
   }
 
   afterRow(): void {
@@ -57,22 +73,33 @@ class FineLocks implements LockMode {
     globalUnlock(this.v, HDR_GLOBAL_LOCK, 'IX');
   }
 
-  lock(slot: number): void {
-    writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
+  lock(slot: number): number {
+    return writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
   }
 
   unlock(slot: number): void {
     writeUnlock(this.v, slotBase(slot) + SLOT_LOCK);
   }
 
-  lockAll(slots: Int32Array, count: number): void {
+  recordHold(slot: number, us: number): void {
+    const lock = slotBase(slot) + SLOT_LOCK;
+    recordHold(this.v, lock + LOCK_HOLD_US, lock + LOCK_HOLD_MAX_US, us);
+  }
+
+  lockAll(slots: Int32Array, count: number): number {
     let locked = 0;
+    let at = 0;
     try {
-      for (; locked < count; locked++) this.lock(slots[locked] as number);
+      for (; locked < count; locked++) at = Math.max(at, this.lock(slots[locked] as number));
     } catch (error) {
       if (error instanceof LockTimeoutError) this.unlockAll(slots, locked);
       throw error;
     }
+    return at;
+  }
+
+  recordHoldAll(slots: Int32Array, count: number, us: number): void {
+    for (let i = 0; i < count; i++) this.recordHold(slots[i] as number, us);
   }
 
   unlockAll(slots: Int32Array, count: number): void {
@@ -86,21 +113,33 @@ class GlobalLocks implements LockMode {
     private readonly timeoutMs: number,
   ) {}
 
-  beforeRow(): void {}
+  beforeRow(): number {
+    return 0;
+  }
   afterRow(): void {}
   endBatch(): void {}
 
-  lock(_slot: number): void {
-    globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
+  lock(_slot: number): number {
+    return globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
   }
 
   unlock(_slot: number): void {
     globalUnlock(this.v, HDR_GLOBAL_LOCK, 'X');
   }
 
+  /** Every product's hold is the global lock's. */
+  recordHold(_slot: number, us: number): void {
+    const g = HDR_GLOBAL_LOCK;
+    recordHold(this.v, g + GLOBAL_HOLD_US, g + GLOBAL_HOLD_MAX_US, us);
+  }
+
+  recordHoldAll(_slots: Int32Array, _count: number, us: number): void {
+    this.recordHold(0, us);
+  }
+
   /** One exclusive hold covers every product. */
-  lockAll(_slots: Int32Array, _count: number): void {
-    this.lock(0);
+  lockAll(_slots: Int32Array, _count: number): number {
+    return this.lock(0);
   }
 
   unlockAll(_slots: Int32Array, _count: number): void {

@@ -22,6 +22,14 @@ export class Writer {
   /** A cached Date.now(), refreshed every CLOCK_ROWS rows (every row when simulating). */
   private clock = 0;
   private clockAge = CLOCK_ROWS;
+  /**
+   * Hold times cost one clock read per critical section: the read at each unlock is
+   * also the mark the next critical section starts from (rows follow each other with
+   * nothing between them but decoding), unless its lock had to be waited for, whose
+   * wait ends with a clock read of its own.
+   */
+  private mark = 0;
+  private acquiredAt = 0;
 
   constructor(
     readonly v: SharedViews,
@@ -35,27 +43,45 @@ export class Writer {
   /** A batch starts: its first change reads the clock afresh. */
   startBatch(): void {
     this.clockAge = CLOCK_ROWS;
+    this.mark = performance.now();
+  }
+
+  /** Before each row: the lock mode's step (IX in fine mode), which may wait. */
+  beforeRow(): void {
+    const at = this.locks.beforeRow();
+    if (at > 0) this.mark = at;
   }
 
   lock(slot: number): void {
-    this.locks.lock(slot);
+    const at = this.locks.lock(slot);
+    this.acquiredAt = at > 0 ? at : this.mark;
     if (this.debug !== null) this.log(slot, 'Acquired write lock for product');
+  }
+
+  /** Microseconds since the held locks were acquired; the one clock read of a hold. */
+  private held(): number {
+    const now = performance.now();
+    this.mark = now;
+    return (now - this.acquiredAt) * 1000;
   }
 
   /** Releases `slot`'s lock; logs `after` as well (the original service's line). */
   unlock(slot: number, after?: string): void {
-    // The id is read while the lock still keeps the slot from being reused.
+    const us = this.held();
+    // Counted and the id read while the lock still keeps the slot to this thread.
+    this.locks.recordHold(slot, us);
     const id = this.debug === null ? '' : readId(this.v, slot);
     this.locks.unlock(slot);
     if (this.debug !== null) {
-      this.log(slot, 'Released write lock for product', id);
+      this.log(slot, 'Released write lock for product', id, Math.round(us));
       if (after !== undefined) this.log(slot, after, id);
     }
   }
 
   /** Locks an order's products, `slots` in ascending order; on a timeout, none. */
   lockAll(slots: Int32Array, count: number): void {
-    this.locks.lockAll(slots, count);
+    const at = this.locks.lockAll(slots, count);
+    this.acquiredAt = at > 0 ? at : this.mark;
     if (this.debug !== null) {
       for (let i = 0; i < count; i++)
         this.log(slots[i] as number, 'Acquired write lock for product');
@@ -63,20 +89,28 @@ export class Writer {
   }
 
   unlockAll(slots: Int32Array, count: number): void {
+    const us = this.held();
+    this.locks.recordHoldAll(slots, count, us);
     const ids =
       this.debug === null ? null : Array.from(slots.subarray(0, count), (s) => readId(this.v, s));
     this.locks.unlockAll(slots, count);
     if (ids !== null) {
       for (let i = 0; i < count; i++) {
-        this.log(slots[i] as number, 'Released write lock for product', ids[i]);
+        this.log(slots[i] as number, 'Released write lock for product', ids[i], Math.round(us));
       }
     }
   }
 
   /** A debug line; a failing log destination must never leave a lock held. */
-  private log(slot: number, message: string, id?: string): void {
+  private log(slot: number, message: string, id?: string, heldUs?: number): void {
     try {
-      this.debug?.debug({ product_id: id ?? readId(this.v, slot) }, message);
+      const productId = id ?? readId(this.v, slot);
+      this.debug?.debug(
+        heldUs === undefined
+          ? { product_id: productId }
+          : { product_id: productId, held_us: heldUs },
+        message,
+      );
     } catch {
       // Dropped: the per-lock lines are diagnostics, not part of the outcome.
     }

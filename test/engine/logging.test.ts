@@ -33,6 +33,8 @@ describe('logs', () => {
       expect(line, msg).toMatchObject({ product_id: 'SKU-001', level: 20 });
       expect(typeof line?.worker_id).toBe('number');
     }
+    const released = log.find((l) => l.msg === 'Released write lock for product');
+    expect(typeof released?.held_us).toBe('number');
     expect(log.some((l) => l.msg === 'lockstock closed')).toBe(true);
   });
 

@@ -69,6 +69,8 @@ describe('shared memory layout', () => {
   it('64-bit fields are 8-byte aligned, in every slot', () => {
     const wide = [
       L.SLOT_LOCK + L.LOCK_WAIT_US,
+      L.SLOT_LOCK + L.LOCK_HOLD_US,
+      L.SLOT_LOCK + L.LOCK_HOLD_MAX_US,
       L.SLOT_COPY_0 + L.REC_AVAILABLE,
       L.SLOT_COPY_0 + L.REC_LAST_UPDATED,
       L.SLOT_COPY_0 + L.REC_PRICE,
@@ -80,6 +82,10 @@ describe('shared memory layout', () => {
       for (const field of wide) expect((L.slotBase(slot) + field) % 2).toBe(0);
     }
     expect((L.HDR_GLOBAL_LOCK + L.GLOBAL_WAIT_US) % 2).toBe(0);
+    expect((L.HDR_GLOBAL_LOCK + L.GLOBAL_HOLD_US) % 2).toBe(0);
+    expect((L.HDR_GLOBAL_LOCK + L.GLOBAL_HOLD_MAX_US) % 2).toBe(0);
+    expect(L.GLOBAL_HOLD_MAX_US + 2).toBeLessThanOrEqual(L.GLOBAL_LOCK_WORDS);
+    expect(L.LOCK_HOLD_MAX_US + 2).toBeLessThanOrEqual(L.LOCK_WORDS);
     expect(L.HDR_OFFSET % 2).toBe(0);
     expect(L.HDR_BUSY_US % 2).toBe(0);
   });
