@@ -77,7 +77,7 @@ export async function measureScale(count: number): Promise<ScaleFigures> {
     products: catalog,
     capacity: count + 16,
     workers: 2,
-    logger: { level: "silent" },
+    logger: { level: 'silent' },
   });
   const openMs = performance.now() - opened;
   stall = Math.max(stall, performance.now() - last);
@@ -176,7 +176,9 @@ export function formatScale(rows: readonly ScaleFigures[]): string {
     String(r.getNs),
     String(r.updateManyRatio),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => (b[c] as string).length)));
+  const widths = head.map((h, c) =>
+    Math.max(h.length, ...body.map((b) => (b[c] as string).length)),
+  );
   const line = (cells: string[]) => cells.map((x, c) => x.padStart(widths[c] as number)).join('  ');
   return `${[line(head), ...body.map(line)].join('\n')}\n`;
 }

@@ -6,24 +6,29 @@
  * carry the generation they were written for; a worker compares it with the slot's
  * under the product lock, so a request that was in flight while its product was
  * deleted (and its slot reused) finds `product_not_found`, never another product.
+ *
+ * The ids are also kept in ascending order (sorted-ids.ts), updated with each assign
+ * and release, so that a `list` page costs a search, not a sort of every id.
  */
 import { InventoryError } from './errors.js';
+import { SortedIds } from './sorted-ids.js';
 
 export class Catalog {
   private readonly slots = new Map<string, number>();
   private readonly ids: (string | undefined)[];
   readonly generations: Int32Array;
+  /** Slots released, reused first (a stack); then the never-used slots from `fresh` up. */
   private readonly free: Int32Array;
-  private freeCount: number;
-  private sorted: string[] | null = null;
+  private freeCount = 0;
+  private fresh = 0;
+  private order = new SortedIds();
+  /** While the initial catalog loads, ids are ordered once at the end (ordered()). */
+  private loading = false;
 
   constructor(readonly capacity: number) {
     this.ids = new Array<string | undefined>(capacity).fill(undefined);
     this.generations = new Int32Array(capacity);
     this.free = new Int32Array(capacity);
-    // Hand out low slots first: the stack's top is its end.
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
-    this.freeCount = capacity;
   }
 
   get size(): number {
@@ -31,7 +36,7 @@ export class Catalog {
   }
 
   get available(): number {
-    return this.freeCount;
+    return this.freeCount + this.capacity - this.fresh;
   }
 
   slotOf(productId: string): number | undefined {
@@ -53,17 +58,18 @@ export class Catalog {
 
   /** Gives `productId` a free slot with a new generation. */
   assign(productId: string): number {
-    if (this.freeCount === 0) {
+    if (this.freeCount === 0 && this.fresh === this.capacity) {
       throw new InventoryError(
         'CAPACITY_EXHAUSTED',
         `all ${this.capacity} product slots are in use: delete products or open with a larger capacity`,
       );
     }
-    const slot = this.free[--this.freeCount] as number;
+    // Low slots first: a fresh one only when none was released.
+    const slot = this.freeCount > 0 ? (this.free[--this.freeCount] as number) : this.fresh++;
     this.generations[slot] = ((this.generations[slot] as number) + 1) | 0;
     this.slots.set(productId, slot);
     this.ids[slot] = productId;
-    this.sorted = null;
+    if (!this.loading) this.order.insert(productId);
     return slot;
   }
 
@@ -74,28 +80,23 @@ export class Catalog {
     this.slots.delete(id);
     this.ids[slot] = undefined;
     this.free[this.freeCount++] = slot;
-    this.sorted = null;
+    this.order.delete(id);
   }
 
-  /** Every product id in ascending order (cached until the catalog changes). */
-  sortedIds(): readonly string[] {
-    if (this.sorted === null) {
-      this.sorted = [...this.slots.keys()].sort(compareIds);
-    }
-    return this.sorted;
+  /** Starts the initial catalog's load: assign() leaves the order to ordered(). */
+  startLoading(): void {
+    this.loading = true;
   }
 
-  /** Index in sortedIds() of the first id after `after`. */
-  indexAfter(after: string): number {
-    const ids = this.sortedIds();
-    let lo = 0;
-    let hi = ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareIds(ids[mid] as string, after) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  /** Ends the load with every id assigned so far, sorted (sortIds). */
+  ordered(sorted: readonly string[]): void {
+    this.order = SortedIds.fromSorted(sorted);
+    this.loading = false;
+  }
+
+  /** Up to `limit` ids after `after` in ascending order, and whether more follow. */
+  page(after: string | undefined, limit: number): { ids: string[]; more: boolean } {
+    return this.order.page(after, limit);
   }
 }
 

@@ -1,35 +1,92 @@
-/** Loading the initial catalog (read and checked by options.ts) straight into the buffer. */
+/**
+ * Loading the initial catalog straight into the buffer, in chunks.
+ *
+ * A million products take about a second to check and write; done in one go that
+ * second is one stall of the caller's event loop (its timers, its sockets). So the
+ * load works for at most CHUNK_MS at a time and then yields with setImmediate, which
+ * lets timers and I/O run before the next chunk. Options other than `products` were
+ * read and checked before (options.ts); each product is read, checked and written
+ * here, once. The buffer is not shared yet, so records are written with plain stores
+ * (records.ts, loadRecord). A bad product rejects the open: the caller of this
+ * function drops the buffer and the catalog, and no thread has started.
+ */
 import { counter64, HDR_OFFSET, type SharedViews, STATE_LIVE } from '../memory/layout.js';
-import { encodeName, nameScratch, publishRecord, writeId } from '../memory/records.js';
+import { emptyRecord, loadRecord } from '../memory/records.js';
 import type { Catalog } from './catalog.js';
-import type { ProductCopy } from './requests.js';
+import { InventoryError } from './errors.js';
+import { type ProductCopy, readProduct } from './requests.js';
+import { sortIds } from './sorted-ids.js';
 
-/** Writes the initial catalog straight into the buffer, before any worker exists. */
-export function loadInitial(
+/** The longest the load works before it lets the event loop turn. */
+export const CHUNK_MS = 10;
+/** Products written between two looks at the clock. */
+const STRIDE = 512;
+
+function refused(message: string): InventoryError {
+  return new InventoryError('INVALID_OPTION', `option ${message}`);
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Reads and checks product `i` of the initial catalog; an id already in `known`
+ * repeats one before it. The one rule for an initial product, for open and the peers.
+ */
+export function initialProduct(
+  value: unknown,
+  i: number,
+  known: { has(productId: string): boolean },
+): ProductCopy {
+  let p: ProductCopy | string;
+  try {
+    p = readProduct(value, () => `products[${i}]`);
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  if (typeof p === 'string') throw refused(p);
+  if (known.has(p.productId)) {
+    throw refused(`products[${i}].productId repeats ${JSON.stringify(p.productId)}`);
+  }
+  return p;
+}
+
+/** The initial catalog read and checked in one go: for the benchmark's peers. */
+export function initialProducts(products: readonly unknown[]): ProductCopy[] {
+  const seen = new Set<string>();
+  return products.map((value, i) => {
+    const p = initialProduct(value, i, seen);
+    seen.add(p.productId);
+    return p;
+  });
+}
+
+/** Reads, checks and writes `products` into the buffer before any worker exists. */
+export async function loadInitial(
   v: SharedViews,
   catalog: Catalog,
-  products: readonly ProductCopy[],
-): void {
-  const name = nameScratch();
-  const utf8 = new TextEncoder();
-  const now = Date.now();
-  products.forEach((p) => {
+  products: readonly unknown[],
+): Promise<void> {
+  const record = emptyRecord();
+  record.state = STATE_LIVE;
+  record.version = 1;
+  record.nameRev = 1;
+  record.lastUpdated = Date.now();
+  const loaded = new Array<string>(products.length);
+  catalog.startLoading();
+  let chunkStart = performance.now();
+  for (let i = 0; i < products.length; i++) {
+    if (i % STRIDE === 0 && i > 0 && performance.now() - chunkStart >= CHUNK_MS) {
+      await turn();
+      chunkStart = performance.now();
+    }
+    const p = initialProduct(products[i], i, catalog);
     const slot = catalog.assign(p.productId);
-    writeId(v, slot, utf8.encode(p.productId));
-    publishRecord(
-      v,
-      slot,
-      {
-        state: STATE_LIVE,
-        generation: catalog.generations[slot] as number,
-        version: 1,
-        nameRev: 1,
-        available: p.available,
-        lastUpdated: now,
-        price: p.price,
-      },
-      encodeName(p.name, name),
-    );
-  });
+    loaded[i] = p.productId;
+    record.generation = catalog.generations[slot] as number;
+    record.available = p.available;
+    record.price = p.price;
+    loadRecord(v, slot, record, p.productId, p.name);
+  }
+  catalog.ordered(await sortIds(loaded, CHUNK_MS, turn));
   Atomics.store(v.i64, counter64(HDR_OFFSET), BigInt(products.length));
 }

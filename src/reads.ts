@@ -85,9 +85,7 @@ export class Reads {
 
   /** A page of `limit` products after `after`, from one consistent cut. */
   async list(limit: number, after: string | undefined): Promise<ListPage> {
-    const ids = this.catalog.sortedIds();
-    const start = after === undefined ? 0 : this.catalog.indexAfter(after);
-    const page = ids.slice(start, start + limit);
+    const { ids: page, more } = this.catalog.page(after, limit);
     const slots = new Int32Array(page.length);
     const generations = new Int32Array(page.length);
     page.forEach((id, i) => {
@@ -118,7 +116,7 @@ export class Reads {
         lastUpdated: isoTime(cut.lastUpdated[i] as number),
       });
     }
-    const next = start + limit < ids.length ? (page[page.length - 1] ?? null) : null;
+    const next = more ? (page[page.length - 1] ?? null) : null;
     return { items, next };
   }
 }
