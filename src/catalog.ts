@@ -35,6 +35,11 @@ export class Catalog {
     return this.slots.size;
   }
 
+  /** Every slot ever assigned is below this: the end of a scan over the live slots. */
+  get highWater(): number {
+    return this.fresh;
+  }
+
   get available(): number {
     return this.freeCount + this.capacity - this.fresh;
   }
