@@ -21,6 +21,7 @@ import {
   LOCK_WAIT_US,
   type SharedViews,
   SLOT_LOCK,
+  SLOT_WORDS,
   slotBase,
 } from '../memory/layout.js';
 import type { Catalog } from './catalog.js';
@@ -34,10 +35,10 @@ const HIGH_HALF = 1;
 
 /**
  * Puts `slot` into `top` (at most HOTTEST slots, best first by `above`) if it ranks
- * there; a slot that ranks below the last of a full list costs one comparison.
+ * there; returns whether it did.
  */
-function keepTop(top: number[], slot: number, above: (a: number, b: number) => boolean): void {
-  if (top.length === HOTTEST && !above(slot, top[HOTTEST - 1] as number)) return;
+function keepTop(top: number[], slot: number, above: (a: number, b: number) => boolean): boolean {
+  if (top.length === HOTTEST && !above(slot, top[HOTTEST - 1] as number)) return false;
   let i = Math.min(top.length, HOTTEST - 1);
   if (top.length < HOTTEST) top.push(slot);
   while (i > 0 && above(slot, top[i - 1] as number)) {
@@ -45,6 +46,7 @@ function keepTop(top: number[], slot: number, above: (a: number, b: number) => b
     i--;
   }
   top[i] = slot;
+  return true;
 }
 
 function add(into: LockCounters, c: LockCounters): void {
@@ -127,19 +129,31 @@ export class LockCounterReader {
     let maxHoldUs = 0;
     const hottest: number[] = [];
     const byHold: number[] = [];
+    const hotter = (a: number, b: number) => this.hotter(a, b);
+    const heldLonger = (a: number, b: number) => this.heldLonger(a, b);
+    // What a slot must reach to enter a full top ten: most slots are turned away by one
+    // comparison of numbers, with no call.
+    let minContended = 1;
+    let minHoldUs = Number.MIN_VALUE;
     const end = this.catalog.highWater;
-    for (let slot = 0; slot < end; slot++) {
+    for (let slot = 0, lock = slotBase(0) + SLOT_LOCK; slot < end; slot++, lock += SLOT_WORDS) {
       if (this.catalog.idOf(slot) === undefined) continue;
-      const lock = slotBase(slot) + SLOT_LOCK;
       acquisitions += i32[lock + LOCK_ACQUIRED] as number;
       const c = i32[lock + LOCK_CONTENDED] as number;
       contended += c;
-      waitUs += this.waitUsFast(lock);
+      const wait = this.waitUsFast(lock);
+      waitUs += wait;
       const h = f64[float64(lock + LOCK_HOLD_US)] as number;
       holdUs += h;
-      maxHoldUs = Math.max(maxHoldUs, f64[float64(lock + LOCK_HOLD_MAX_US)] as number);
-      if (c > 0) keepTop(hottest, slot, (a, b) => this.hotter(a, b));
-      if (h > 0) keepTop(byHold, slot, (a, b) => this.heldLonger(a, b));
+      const max = f64[float64(lock + LOCK_HOLD_MAX_US)] as number;
+      if (max > maxHoldUs) maxHoldUs = max;
+      // Ties in contention are ranked by wait: a tie may enter, keepTop decides.
+      if (c >= minContended && keepTop(hottest, slot, hotter)) {
+        minContended = Math.max(1, this.contendedOf(hottest[HOTTEST - 1]));
+      }
+      if (h >= minHoldUs && keepTop(byHold, slot, heldLonger)) {
+        minHoldUs = Math.max(Number.MIN_VALUE, this.holdUsOf(byHold[HOTTEST - 1]));
+      }
     }
     const counters: LockCounters = {
       acquisitions,
@@ -181,6 +195,19 @@ export class LockCounterReader {
     const cb = i32[slotBase(b) + SLOT_LOCK + LOCK_CONTENDED] as number;
     if (ca !== cb) return ca > cb;
     return this.waitUs(slotBase(a) + SLOT_LOCK) > this.waitUs(slotBase(b) + SLOT_LOCK);
+  }
+
+  /** The contention count of `slot`; 0 for none (a top list not yet full). */
+  private contendedOf(slot: number | undefined): number {
+    return slot === undefined
+      ? 0
+      : (this.views.i32[slotBase(slot) + SLOT_LOCK + LOCK_CONTENDED] as number);
+  }
+
+  private holdUsOf(slot: number | undefined): number {
+    return slot === undefined
+      ? 0
+      : (this.views.f64[float64(slotBase(slot) + SLOT_LOCK + LOCK_HOLD_US)] as number);
   }
 
   private heldLonger(a: number, b: number): boolean {
