@@ -52,11 +52,6 @@ export class Catalog {
     return this.ids[slot];
   }
 
-  /** Every product as [productId, slot]. */
-  entries(): IterableIterator<[string, number]> {
-    return this.slots.entries();
-  }
-
   has(productId: string): boolean {
     return this.slots.has(productId);
   }
@@ -103,9 +98,4 @@ export class Catalog {
   page(after: string | undefined, limit: number): { ids: string[]; more: boolean } {
     return this.order.page(after, limit);
   }
-}
-
-/** Code-unit order: cheap, total, and the same on every platform (unlike localeCompare). */
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -8,7 +8,11 @@
  * blocks' last ids and splices inside one block, moving at most 2 × BLOCK entries; a
  * page finds its start the same way and walks the blocks. Every block is non-empty.
  */
-import { compareIds } from './catalog.js';
+
+/** Code-unit order: cheap, total, and the same on every platform (unlike localeCompare). */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** A block is split beyond twice this, and the initial catalog is cut into blocks of it. */
 export const BLOCK = 512;

@@ -5,9 +5,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compareIds } from '../../src/catalog.js';
 import { rng } from '../../src/cli/workload.js';
 import { Inventory, type ProductInput } from '../../src/index.js';
+import { compareIds } from '../../src/sorted-ids.js';
 
 const COUNT = 200_000;
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareIds } from '../../src/catalog.js';
 import { rng } from '../../src/cli/workload.js';
-import { BLOCK, SortedIds, sortIds } from '../../src/sorted-ids.js';
+import { BLOCK, compareIds, SortedIds, sortIds } from '../../src/sorted-ids.js';
 
 /** Every id after `after`, page by page, as list() walks them. */
 function walk(s: SortedIds, limit: number): string[] {
