@@ -9,6 +9,10 @@
  * here, once. The buffer is not shared yet, so records are written with plain stores
  * (records.ts, loadRecord). A bad product rejects the open: the caller of this
  * function drops the buffer and the catalog, and no thread has started.
+ *
+ * The array was copied when open was called; each product object is read once, when
+ * its chunk loads. So a caller that changes a product object after calling open, before
+ * it resolves, may see the change taken: as with any call, pass what you mean at the call.
  */
 import { counter64, HDR_OFFSET, type SharedViews, STATE_LIVE } from '../memory/layout.js';
 import { emptyRecord, loadRecord } from '../memory/records.js';
