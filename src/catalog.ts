@@ -13,26 +13,8 @@
 import { InventoryError } from './errors.js';
 import { SortedIds } from './sorted-ids.js';
 
-/**
- * The id → slot map is split into SHARDS maps by the id's last code unit. A Map grows
- * by rehashing every entry in one go: 35–48 ms here at 524 288 entries, one stall of
- * the event loop in the middle of a million-product open (twice that at two million).
- * Each shard rehashes a quarter of the entries. Ids that all end alike share a shard,
- * which costs nothing but that stall; the lookup costs one more code-unit read.
- */
-const SHARDS = 4;
-
-function shardOf(productId: string): number {
-  // '' (never a product id, but get('') may ask) reads NaN, which & makes 0.
-  return productId.charCodeAt(productId.length - 1) & (SHARDS - 1);
-}
-
 export class Catalog {
-  private readonly shards: Map<string, number>[] = Array.from(
-    { length: SHARDS },
-    () => new Map<string, number>(),
-  );
-  private count = 0;
+  private readonly slots = new Map<string, number>();
   private readonly ids: (string | undefined)[];
   readonly generations: Int32Array;
   /** Slots released, reused first (a stack); then the never-used slots from `fresh` up. */
@@ -51,7 +33,7 @@ export class Catalog {
   }
 
   get size(): number {
-    return this.count;
+    return this.slots.size;
   }
 
   /** Every slot ever assigned is below this: the end of a scan over the live slots. */
@@ -64,7 +46,7 @@ export class Catalog {
   }
 
   slotOf(productId: string): number | undefined {
-    return (this.shards[shardOf(productId)] as Map<string, number>).get(productId);
+    return this.slots.get(productId);
   }
 
   idOf(slot: number): string | undefined {
@@ -72,7 +54,7 @@ export class Catalog {
   }
 
   has(productId: string): boolean {
-    return (this.shards[shardOf(productId)] as Map<string, number>).has(productId);
+    return this.slots.has(productId);
   }
 
   /** Gives `productId` a free slot with a new generation. */
@@ -83,11 +65,10 @@ export class Catalog {
         `all ${this.capacity} product slots are in use: delete products or open with a larger capacity`,
       );
     }
-    // Low slots first: a fresh one only when none was released.
+    // A released slot first, as before; else the lowest never-used one.
     const slot = this.freeCount > 0 ? (this.free[--this.freeCount] as number) : this.fresh++;
     this.generations[slot] = ((this.generations[slot] as number) + 1) | 0;
-    (this.shards[shardOf(productId)] as Map<string, number>).set(productId, slot);
-    this.count++;
+    this.slots.set(productId, slot);
     this.ids[slot] = productId;
     if (!this.loading) this.order.insert(productId);
     return slot;
@@ -97,8 +78,7 @@ export class Catalog {
   release(slot: number): void {
     const id = this.ids[slot];
     if (id === undefined) return;
-    (this.shards[shardOf(id)] as Map<string, number>).delete(id);
-    this.count--;
+    this.slots.delete(id);
     this.ids[slot] = undefined;
     this.free[this.freeCount++] = slot;
     this.order.delete(id);
