@@ -20,6 +20,7 @@ import {
   type Payload,
   updatePayload,
 } from '../src/idempotency.js';
+import { initialProducts } from '../src/initial.js';
 import { MAX_ORDER_ITEMS, resolveOptions } from '../src/options.js';
 import { failedOrder, type StockOutcome, stockOutcome } from '../src/outcomes.js';
 import { readOrder, readUpdate, type UpdateCopy } from '../src/requests.js';
@@ -68,7 +69,9 @@ export class SingleThreadInventory {
   constructor(options: BaselineOptions) {
     const now = Date.now();
     // The same checks of the initial catalog as Inventory.open.
-    for (const p of resolveOptions({ products: [...options.products] }, {}).products) {
+    for (const p of initialProducts(
+      resolveOptions({ products: [...options.products] }, {}).products,
+    )) {
       this.rows.set(p.productId, {
         productId: p.productId,
         name: p.name,

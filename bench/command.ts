@@ -19,6 +19,7 @@ import {
 import { LIMITS, LOCK_MODES } from '../src/options.js';
 import type { LockMode } from '../src/types.js';
 import { svgChart } from './chart.js';
+import { formatScale, SCALE_SIZES, scale } from './scale.js';
 import { scenarios } from './scenarios.js';
 import { type SweepOptions, sweep } from './sweep.js';
 import { checkFigures, formatSweep } from './sweep-report.js';
@@ -71,6 +72,13 @@ export const BENCH_OPTIONS: OptionSpecs = {
     default: 'bench-results',
   },
   json: { type: 'boolean', help: 'print { machine, results } as JSON and nothing else' },
+  scale: {
+    type: 'boolean',
+    help:
+      'instead of the sweep: open, its longest event-loop stall, RSS, lockStats, list after ' +
+      'a change, get and updateMany at 10k, 100k and 1M products (each in its own process, about 15 s; with --json, ' +
+      'the figures as JSON)',
+  },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
@@ -151,6 +159,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(usage('bench', BENCH_SUMMARY, BENCH_OPTIONS));
     return 0;
   }
+  if (values.scale === true) return scaleCommand(values.json === true);
   const { options, json, out } = readFlags(values);
   if (!json) {
     options.progress = process.stderr.isTTY
@@ -179,6 +188,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(formatSweep(report, options.threads, process.stdout.isTTY === true));
     process.stdout.write(`\nwrote ${resultsFile} and ${chartFile}\n`);
+  }
+  return 0;
+}
+
+/** `lockstock bench --scale`: each size in its own process, a table or JSON. */
+async function scaleCommand(json: boolean): Promise<number> {
+  const rows = await scale(SCALE_SIZES, (f) => {
+    if (!json) process.stderr.write(`measured ${f.products} products\n`);
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+  } else {
+    process.stdout.write(formatScale(rows));
+    process.stdout.write(
+      'open ms: Inventory.open wall clock; stall ms: the longest gap a 5 ms timer saw during it;\n' +
+        "RSS MB after open, the caller's products array included; lockStats ms and list ms (a 100-product\n" +
+        'page right after a create or a delete): medians; get ns per call, ids as fresh strings;\n' +
+        'updateMany ×: ops/s of updateMany over min(products, 1M) rows here ÷ the same rows over 1 000 products.\n\n',
+    );
   }
   return 0;
 }

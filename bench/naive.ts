@@ -29,7 +29,7 @@ import {
   type Payload,
   updatePayload,
 } from '../src/idempotency.js';
-import { loadInitial } from '../src/initial.js';
+import { loadInitialNow } from '../src/initial.js';
 import { MAX_ORDER_ITEMS, resolveOptions } from '../src/options.js';
 import {
   failedOrder,
@@ -103,7 +103,7 @@ export class NaiveInventory {
     this.views = createBuffer(Math.max(1, options.products.length));
     this.catalog = new Catalog(this.views.capacity);
     // Each initial product takes one offset, as in lockstock.
-    loadInitial(
+    loadInitialNow(
       this.views,
       this.catalog,
       resolveOptions({ products: options.products }, {}).products,

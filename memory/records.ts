@@ -248,3 +248,66 @@ export function readId(v: SharedViews, slot: number): string {
   // TextDecoder refuses views of shared memory: copy out first.
   return utf8Decoder.decode(v.u8.slice(start, start + length));
 }
+
+/** Scratch for text that is not ASCII, encoded before it is copied into the buffer. */
+const textScratch = new Uint8Array(Math.max(NAME_MAX_BYTES, ID_MAX_BYTES));
+
+/**
+ * Copies `text` (checked to fit `max` bytes of UTF-8) to byte `at` of a buffer not yet
+ * shared; returns its length in bytes. ASCII, the usual id and name, is copied a code
+ * unit at a time: no encoder call, no allocation.
+ */
+function writeText(u8: Uint8Array, at: number, text: string, max: number): number {
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    u8[at + i] = c;
+    i++;
+  }
+  if (i === length) return length;
+  const bytes = textScratch.subarray(0, max);
+  const written = utf8.encodeInto(text, bytes).written;
+  u8.set(bytes.subarray(0, written), at);
+  return written;
+}
+
+function writeLoadedCopy(v: SharedViews, c: number, r: RecordFields, nameLength: number): void {
+  const i32 = v.i32;
+  const f64 = v.f64;
+  i32[c + REC_STATE] = r.state;
+  i32[c + REC_GENERATION] = r.generation;
+  i32[c + REC_VERSION] = r.version;
+  i32[c + REC_NAME_REV] = r.nameRev;
+  f64[float64(c + REC_AVAILABLE)] = r.available;
+  f64[float64(c + REC_LAST_UPDATED)] = r.lastUpdated;
+  f64[float64(c + REC_PRICE)] = r.price;
+  i32[c + REC_NAME_LEN] = nameLength;
+}
+
+/**
+ * Writes a whole live record, its id and its name into `slot` of a buffer that is not
+ * shared yet (the initial catalog of Inventory.open), with plain stores: no other
+ * thread can see the buffer, and handing it to the pool orders every store before a
+ * worker's first read. Both copies are written and the latch sequence stays even, as
+ * after a publish. The slot must be fresh (all zero), as createBuffer leaves it, so
+ * the bytes past the name and the id need no clearing; `id` and `name` are checked.
+ */
+export function loadRecord(
+  v: SharedViews,
+  slot: number,
+  r: RecordFields,
+  id: string,
+  name: string,
+): void {
+  const base = slotBase(slot);
+  const u8 = v.u8;
+  v.i32[base + SLOT_ID_LEN] = writeText(u8, (base + SLOT_ID) * WORD_BYTES, id, ID_MAX_BYTES);
+  const at0 = (base + SLOT_COPY_0 + REC_NAME) * WORD_BYTES;
+  const length = writeText(u8, at0, name, NAME_MAX_BYTES);
+  const at1 = (base + SLOT_COPY_1 + REC_NAME) * WORD_BYTES;
+  u8.copyWithin(at1, at0, at0 + length);
+  writeLoadedCopy(v, base + SLOT_COPY_0, r, length);
+  writeLoadedCopy(v, base + SLOT_COPY_1, r, length);
+}

@@ -1,35 +1,140 @@
-/** Loading the initial catalog (read and checked by options.ts) straight into the buffer. */
+/**
+ * Loading the initial catalog straight into the buffer, in chunks.
+ *
+ * A million products take about a second to check and write; done in one go that
+ * second is one stall of the caller's event loop (its timers, its sockets). So the
+ * load works for at most CHUNK_MS at a time and then yields with setImmediate, which
+ * lets timers and I/O run before the next chunk. Options other than `products` were
+ * read and checked before (options.ts); each product is read, checked and written
+ * here, once. The buffer is not shared yet, so records are written with plain stores
+ * (records.ts, loadRecord). A bad product rejects the open: the caller of this
+ * function drops the buffer and the catalog, and no thread has started.
+ *
+ * The array was copied when open was called; each product object is read once, when
+ * its chunk loads. So a caller that changes a product object after calling open, before
+ * it resolves, may see the change taken: as with any call, pass what you mean at the call.
+ */
 import { counter64, HDR_OFFSET, type SharedViews, STATE_LIVE } from '../memory/layout.js';
-import { encodeName, nameScratch, publishRecord, writeId } from '../memory/records.js';
+import { emptyRecord, loadRecord } from '../memory/records.js';
 import type { Catalog } from './catalog.js';
-import type { ProductCopy } from './requests.js';
+import { InventoryError } from './errors.js';
+import { type ProductCopy, readProduct } from './requests.js';
+import { compareIds, sortIds } from './sorted-ids.js';
 
-/** Writes the initial catalog straight into the buffer, before any worker exists. */
-export function loadInitial(
+/** The longest the load works before it lets the event loop turn. */
+export const CHUNK_MS = 10;
+/** Products written between two looks at the clock. */
+const STRIDE = 64;
+
+function refused(message: string): InventoryError {
+  return new InventoryError('INVALID_OPTION', `option ${message}`);
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Reads and checks product `i` of the initial catalog; an id already in `known`
+ * repeats one before it. The one rule for an initial product, for open and the peers.
+ */
+export function initialProduct(
+  value: unknown,
+  i: number,
+  known: { has(productId: string): boolean },
+): ProductCopy {
+  let p: ProductCopy | string;
+  try {
+    p = readProduct(value, () => `products[${i}]`);
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  if (typeof p === 'string') throw refused(p);
+  if (known.has(p.productId)) {
+    throw refused(`products[${i}].productId repeats ${JSON.stringify(p.productId)}`);
+  }
+  return p;
+}
+
+/** The initial catalog read and checked in one go: for the benchmark's peers. */
+export function initialProducts(products: readonly unknown[]): ProductCopy[] {
+  const seen = new Set<string>();
+  return products.map((value, i) => {
+    const p = initialProduct(value, i, seen);
+    seen.add(p.productId);
+    return p;
+  });
+}
+
+/** One load of an initial catalog, run in slices (loadInitial) or in one go. */
+class InitialLoad {
+  private readonly record = emptyRecord();
+  /** The ids in input order, to be sorted once at the end. */
+  readonly loaded: string[];
+  private next = 0;
+
+  constructor(
+    private readonly v: SharedViews,
+    private readonly catalog: Catalog,
+    private readonly products: readonly unknown[],
+  ) {
+    this.record.state = STATE_LIVE;
+    this.record.version = 1;
+    this.record.nameRev = 1;
+    this.record.lastUpdated = Date.now();
+    this.loaded = new Array<string>(products.length);
+    catalog.startLoading();
+  }
+
+  /**
+   * Reads, checks and writes products until the clock passes `deadline` (looked at
+   * every STRIDE products) or none is left; true when none is left.
+   */
+  run(deadline: number): boolean {
+    const { v, catalog, products, record } = this;
+    for (let i = this.next; i < products.length; i++) {
+      if (i % STRIDE === 0 && i > this.next && performance.now() >= deadline) {
+        this.next = i;
+        return false;
+      }
+      const p = initialProduct(products[i], i, catalog);
+      const slot = catalog.assign(p.productId);
+      this.loaded[i] = p.productId;
+      record.generation = catalog.generations[slot] as number;
+      record.available = p.available;
+      record.price = p.price;
+      loadRecord(v, slot, record, p.productId, p.name);
+    }
+    this.next = products.length;
+    return true;
+  }
+
+  /** Hands the catalog its ids in order; each initial product took one offset. */
+  finish(sorted: readonly string[]): void {
+    this.catalog.ordered(sorted);
+    Atomics.store(this.v.i64, counter64(HDR_OFFSET), BigInt(this.products.length));
+  }
+}
+
+/**
+ * Reads, checks and writes `products` into the buffer before any worker exists,
+ * working at most CHUNK_MS at a time.
+ */
+export async function loadInitial(
   v: SharedViews,
   catalog: Catalog,
-  products: readonly ProductCopy[],
+  products: readonly unknown[],
+): Promise<void> {
+  const load = new InitialLoad(v, catalog, products);
+  while (!load.run(performance.now() + CHUNK_MS)) await turn();
+  load.finish(await sortIds(load.loaded, CHUNK_MS, turn));
+}
+
+/** The same load in one go, for an engine built in a constructor (the bench's peer). */
+export function loadInitialNow(
+  v: SharedViews,
+  catalog: Catalog,
+  products: readonly unknown[],
 ): void {
-  const name = nameScratch();
-  const utf8 = new TextEncoder();
-  const now = Date.now();
-  products.forEach((p) => {
-    const slot = catalog.assign(p.productId);
-    writeId(v, slot, utf8.encode(p.productId));
-    publishRecord(
-      v,
-      slot,
-      {
-        state: STATE_LIVE,
-        generation: catalog.generations[slot] as number,
-        version: 1,
-        nameRev: 1,
-        available: p.available,
-        lastUpdated: now,
-        price: p.price,
-      },
-      encodeName(p.name, name),
-    );
-  });
-  Atomics.store(v.i64, counter64(HDR_OFFSET), BigInt(products.length));
+  const load = new InitialLoad(v, catalog, products);
+  load.run(Number.POSITIVE_INFINITY);
+  load.finish(load.loaded.sort(compareIds));
 }

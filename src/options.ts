@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { MAX_HOLDERS } from '../memory/global-lock.js';
 import { MAX_CAPACITY } from '../memory/layout.js';
 import { InventoryError } from './errors.js';
-import { describe, type ProductCopy, readArray, readProduct } from './requests.js';
+import { describe, readArray } from './requests.js';
 import type { InventoryOptions, LockMode, LoggerOptions, LogLevel } from './types.js';
 
 /** A numeric option: its bounds, whether it must be whole, and its default. */
@@ -92,7 +92,11 @@ export interface ResolvedOptions {
   queueSize: number;
   capacity: number;
   lockMode: LockMode;
-  products: ProductCopy[];
+  /**
+   * The initial catalog, the array copied once; each product is read and checked as it
+   * is loaded (initial.ts), in chunks that keep the event loop turning.
+   */
+  products: readonly unknown[];
   idempotency: { ttlMs: number; maxKeys: number };
   logger: Required<LoggerOptions> | Logger;
   simulate: { workUs: number; holdUs: number };
@@ -245,30 +249,14 @@ export function resolveOptions(
   };
 }
 
-/** The initial catalog, each product read once and checked, no id twice. */
-function readProducts(value: unknown): ProductCopy[] {
+/** The initial catalog's array, copied once; its products are checked as they load. */
+function readProducts(value: unknown): unknown[] {
   if (value === undefined) return [];
-  let list: unknown[];
   try {
-    list = readArray(value, 'products');
+    return readArray(value, 'products');
   } catch (error) {
     throw new InventoryError('INVALID_OPTION', `option ${(error as Error).message}`);
   }
-  const seen = new Set<string>();
-  return list.map((p, i) => {
-    let copy: ProductCopy | string;
-    try {
-      copy = readProduct(p, `products[${i}]`);
-    } catch (error) {
-      throw new InventoryError('INVALID_OPTION', `option ${(error as Error).message}`);
-    }
-    if (typeof copy === 'string') throw new InventoryError('INVALID_OPTION', `option ${copy}`);
-    if (seen.has(copy.productId)) {
-      throw option(`products[${i}].productId`, `repeats ${JSON.stringify(copy.productId)}`);
-    }
-    seen.add(copy.productId);
-    return copy;
-  });
 }
 
 function resolveLogger(value: unknown, env: NodeJS.ProcessEnv): Required<LoggerOptions> | Logger {

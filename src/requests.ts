@@ -249,7 +249,9 @@ export function readOrder(value: unknown, maxItems: number): OrderCopy | Invalid
  * checked: a bulk call checks each copy on its own.
  */
 export function readArray(value: unknown, what: string): unknown[] {
-  let field = what;
+  // The index, not its name, is kept as the copy goes: a million-element catalog
+  // builds no name unless a read throws.
+  let at = -1;
   try {
     if (!Array.isArray(value)) {
       throw new InventoryError(
@@ -259,14 +261,11 @@ export function readArray(value: unknown, what: string): unknown[] {
     }
     const length = value.length;
     const copy = new Array<unknown>(length);
-    for (let i = 0; i < length; i++) {
-      field = `${what}[${i}]`;
-      copy[i] = value[i];
-    }
+    for (at = 0; at < length; at++) copy[at] = value[at];
     return copy;
   } catch (error) {
     if (error instanceof InventoryError) throw error;
-    throw unreadable(field, error);
+    throw unreadable(at < 0 ? what : `${what}[${at}]`, error);
   }
 }
 
@@ -296,7 +295,6 @@ function readFields<K extends string>(
   }
 }
 
-const PRODUCT_FIELDS = ['productId', 'name', 'available', 'price'] as const;
 const SET_FIELDS = ['productId', 'expectedVersion', 'name', 'price'] as const;
 
 /** A product to create, as read. */
@@ -308,20 +306,40 @@ export interface ProductCopy {
 }
 
 /**
- * Reads a product to create (`path` names it: 'products[3]'). Returns the copy, or
- * what is wrong with it; throws when a field cannot be read.
+ * Reads a product to create (`path` names it: 'products[3]', or a function that
+ * builds the name only when it is needed: a million-product open builds none).
+ * Returns the copy, or what is wrong with it; throws when a field cannot be read.
+ * The fields are read by hand, not through readFields: no record per product.
  */
-export function readProduct(value: unknown, path: string): ProductCopy | string {
-  const r = readFields(value, PRODUCT_FIELDS, (f) => (f === '' ? path : `${path}.${f}`));
-  if (typeof r === 'string') return `${path} ${r}`;
-  const { productId, name, available, price } = r;
-  const checks: [string, string | null][] = [
-    ['productId', newIdProblem(productId)],
-    ['name', name === undefined ? null : nameProblem(name)],
-    ['available', stockProblem(available)],
-    ['price', price === undefined ? null : priceProblem(price)],
-  ];
-  for (const [f, problem] of checks) if (problem !== null) return `${path}.${f} ${problem}`;
+export function readProduct(value: unknown, path: string | (() => string)): ProductCopy | string {
+  const at = () => (typeof path === 'string' ? path : path());
+  const shape = objectProblem(value);
+  if (shape !== null) return `${at()} ${shape}`;
+  const source = value as Record<string, unknown>;
+  let field = 'productId';
+  let productId: unknown;
+  let name: unknown;
+  let available: unknown;
+  let price: unknown;
+  try {
+    productId = source.productId;
+    field = 'name';
+    name = source.name;
+    field = 'available';
+    available = source.available;
+    field = 'price';
+    price = source.price;
+  } catch (error) {
+    throw unreadable(`${at()}.${field}`, error);
+  }
+  let problem = newIdProblem(productId);
+  if (problem !== null) return `${at()}.productId ${problem}`;
+  problem = name === undefined ? null : nameProblem(name);
+  if (problem !== null) return `${at()}.name ${problem}`;
+  problem = stockProblem(available);
+  if (problem !== null) return `${at()}.available ${problem}`;
+  problem = price === undefined ? null : priceProblem(price);
+  if (problem !== null) return `${at()}.price ${problem}`;
   return {
     productId: productId as string,
     name: (name as string | undefined) ?? '',

@@ -92,7 +92,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
   try {
     const views = createBuffer(o.capacity);
     const catalog = new Catalog(o.capacity);
-    loadInitial(views, catalog, o.products);
+    await loadInitial(views, catalog, o.products);
     const settings: WorkerSettings = {
       buffer: views.buffer,
       lockMode: o.lockMode,

@@ -28,6 +28,7 @@ import {
 } from '../../memory/protocol.js';
 import { MAX_STOCK } from '../../memory/rules.js';
 import { isoTime } from '../../src/clock.js';
+import { initialProducts } from '../../src/initial.js';
 import { resolveOptions } from '../../src/options.js';
 import { stockOutcome } from '../../src/outcomes.js';
 import { readUpdate, type UpdateCopy } from '../../src/requests.js';
@@ -232,7 +233,7 @@ export class RedisInventory {
     if (flush) await redis.flushall();
     const inv = new RedisInventory(redis, prefix);
     // The same checks of the initial catalog as Inventory.open.
-    const checked = resolveOptions({ products: [...products] }, {}).products;
+    const checked = initialProducts(resolveOptions({ products: [...products] }, {}).products);
     const now = Date.now();
     for (let i = 0; i < checked.length; i += 1000) {
       const pipeline = redis.pipeline();
