@@ -43,6 +43,7 @@ import {
   PAYLOAD_UPDATE,
 } from '../memory/idempotency-table.js';
 import { isoTime } from './clock.js';
+import { KeysInFlight } from './keys-in-flight.js';
 import { copyOutcome } from './outcomes.js';
 import type { UpdateCopy } from './requests.js';
 import type { OrderOutcome, UpdateOutcome } from './types.js';
@@ -134,7 +135,7 @@ function arenaFor(places: number): number {
 }
 
 export class IdempotencyCache {
-  private readonly inFlight = new Map<string, InFlight>();
+  private readonly inFlight = new KeysInFlight<InFlight>();
   private table: IdempotencyTable;
   /** Outcomes the table keeps by number (OUTCOME_SIDE), under that number. */
   private readonly side = new Map<number, SideEntry>();
@@ -191,7 +192,8 @@ export class IdempotencyCache {
    * undefined when the key is new.
    */
   check(key: string, payload: Payload): Cached | Promise<Cached> | 'reused' | undefined {
-    const flying = this.inFlight.get(key);
+    const h = this.hashOf(key);
+    const flying = this.inFlight.get(key, h);
     if (flying !== undefined) {
       if (!samePayload(flying.payload, payload)) return 'reused';
       this.replays++;
@@ -199,7 +201,7 @@ export class IdempotencyCache {
       return flying.promise.then(copyOutcome);
     }
     const t = this.table;
-    const e = t.find(key, this.hashOf(key));
+    const e = t.find(key, h);
     if (e < 0) return undefined;
     if (t.number(e, E_EXPIRES) <= this.now()) {
       this.forget(e);
@@ -270,7 +272,7 @@ export class IdempotencyCache {
     // A key in flight counts toward maxKeys: make room for it among the remembered.
     this.trim(this.now(), false);
     const flying: InFlight = { key, hash: this.hashOf(key), payload, promise };
-    this.inFlight.set(key, flying);
+    this.inFlight.add(flying);
     return flying;
   }
 
@@ -281,7 +283,7 @@ export class IdempotencyCache {
    */
   complete(flying: InFlight, outcome: Cached): void {
     // Duplicates share the first request's entry, so the key maps to this one.
-    this.inFlight.delete(flying.key);
+    this.inFlight.delete(flying);
     if (outcome.status !== 'invalid_request') {
       this.store(flying.key, flying.hash, flying.payload, outcome);
     }
@@ -289,10 +291,14 @@ export class IdempotencyCache {
 
   /** The in-flight request was not applied (a lock timed out, a worker failed): forget it. */
   abandon(flying: InFlight): void {
-    this.inFlight.delete(flying.key);
+    this.inFlight.delete(flying);
   }
 
-  /** Remembers a key whose outcome is known. */
+  /**
+   * Remembers a key whose outcome is known. The caller has just seen lookup() answer
+   * undefined for it (and a key in flight is answered from the in-flight index, never
+   * remembered twice), so the key is not in the table.
+   */
   remember(key: string, p: Payload, outcome: Cached): void {
     this.store(key, this.hashOf(key), p, outcome);
   }
@@ -301,8 +307,6 @@ export class IdempotencyCache {
     const now = this.now();
     this.trim(now, true);
     // The key is new to the table: check() forgot it if it had expired there.
-    const old = this.table.find(key, h);
-    if (old >= 0) this.forget(old);
     const bytes = (key.length + p.productId.length) * UNIT_BYTES;
     while (!this.table.hasRoom(bytes)) this.makeRoom();
     const t = this.table;
