@@ -347,7 +347,9 @@ export class IdempotencyCache {
           return OUTCOME_NOT_FOUND;
       }
     }
-    const id = this.nextSide++;
+    const id = this.nextSide;
+    // Numbers fit E_SIDE's Int32 word; one wraps after 2^31 - 1 orders, long expired.
+    this.nextSide = id === 0x7fffffff ? 1 : id + 1;
     // A copy: the caller that received `outcome` may change it.
     this.side.set(id, { fingerprint: p.fingerprint, outcome: copyOutcome(outcome) });
     t.i32[t.entryBase(e) + E_SIDE] = id;
