@@ -224,9 +224,9 @@ export function readText(u8: Uint8Array, at: number, bytes: number): string {
 }
 
 /**
- * Whether the `bytes` bytes at `at` are `text` in WTF-8. Compares as it encodes,
- * through a scratch write past nothing: the encoding of one code unit is checked
- * byte by byte.
+ * Whether the `bytes` bytes at `at` are `text` in WTF-8. ASCII text (the usual key)
+ * is compared unit by unit in place; other text is encoded into a scratch buffer
+ * first. Only a full 32-bit hash match gets here, so this is rarely on the hot path.
  */
 export function sameText(u8: Uint8Array, at: number, bytes: number, text: string): boolean {
   // Fast path: every unit one byte (ASCII keys, the usual case).
