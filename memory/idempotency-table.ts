@@ -22,10 +22,12 @@
  *   at most half full, each bucket the entry's number + 1 (0: empty) and its key's
  *   32-bit hash, so that a probe compares bytes only when the whole hash matches.
  *   Removal shifts the following run back (no tombstones to clean up).
- * - **Arena** holds each place's key and then its product id, as WTF-8 (UTF-8 that
- *   also encodes a lone surrogate, as three bytes): every JS string has exactly one
- *   byte form, so comparing bytes compares strings. It is a byte ring in the same
- *   order as the entries: a place's bytes are freed when the head passes it.
+ * - **Arena** holds each place's key and then its payload's text (an update's product
+ *   id, an order's fingerprint), as WTF-8 (UTF-8 that also encodes a lone surrogate,
+ *   as three bytes): every JS string has exactly one byte form, so comparing bytes
+ *   compares strings. An applied order's items follow, as Float64s (ORDER_ITEM_*).
+ *   It is a byte ring in the same order as the entries, each place's bytes starting
+ *   on an 8-byte boundary: a place's bytes are freed when the head passes it.
  *
  * Hashing: FNV-1a over the key's UTF-16 code units, from a per-table random seed (a
  * client that does not know it cannot aim keys at one bucket run), finished with
@@ -86,13 +88,18 @@ export const E_STATE = 0;
 export const E_KIND = 1;
 /** The key's hash, as in its bucket (removal and growth re-index without the key). */
 export const E_HASH = 2;
-/** Arena byte offset of the key's bytes; the product id's bytes follow them. */
+/** Arena byte offset of the key's bytes (a multiple of 8); the text's bytes follow. */
 export const E_BYTES = 3;
 export const E_KEY_BYTES = 4;
-/** The product id's bytes: the request's for an update, none for an order. */
-export const E_ID_BYTES = 5;
+/** The payload text's bytes: an update's product id, or an order's fingerprint. */
+export const E_TEXT_BYTES = 5;
 /** For OUTCOME_SIDE: the number under which the owner keeps the outcome. */
 export const E_SIDE = 6;
+/**
+ * For an order: the items of an applied one (their numbers follow the text in the
+ * arena, from the next 8-byte boundary), or the index of the item a failed one failed.
+ */
+export const E_ITEMS = 7;
 /** Float64: when the key expires (ms since the epoch). */
 export const E_EXPIRES = 8;
 /** Float64: the request's delta. */
@@ -107,19 +114,33 @@ export const E_VERSION = 16;
 export const E_LAST_UPDATED = 18;
 /** Float64: the outcome's change offset, for OUTCOME_APPLIED. */
 export const E_OFFSET = 20;
-export const ENTRY_WORDS = 22;
+/** Bytes of numbers after the text in the arena (a multiple of 8; 0 but for orders). */
+export const E_NUMBER_BYTES = 22;
+export const ENTRY_WORDS = 24;
 
-/** Entry states. */
+/** An applied order's item in the arena: Float64s, relative to the item's first. */
+export const ORDER_ITEM_AVAILABLE = 0;
+export const ORDER_ITEM_VERSION = 1;
+export const ORDER_ITEM_LAST_UPDATED = 2;
+export const ORDER_ITEM_OFFSET = 3;
+export const ORDER_ITEM_FLOATS = 4;
+export const ORDER_ITEM_BYTES = ORDER_ITEM_FLOATS * Float64Array.BYTES_PER_ELEMENT;
+
+/**
+ * Entry states: how the outcome is kept. For an update, the product id is the
+ * payload's; for an order, each item's id is the payload item's (the fingerprint
+ * holds them all) and E_ITEMS says which item or how many.
+ */
 export const ENTRY_EMPTY = 0;
-/** An update applied: productId, available, version, lastUpdated, offset. */
+/** applied: available, version, lastUpdated, offset (an order's: per item, in the arena). */
 export const OUTCOME_APPLIED = 1;
-/** version_conflict: productId, version, available. */
+/** version_conflict: version, available (an order's: of item E_ITEMS). */
 export const OUTCOME_VERSION_CONFLICT = 2;
-/** insufficient_inventory: productId, available, version. */
+/** insufficient_inventory: available, version (an order's: of item E_ITEMS). */
 export const OUTCOME_INSUFFICIENT = 3;
-/** product_not_found: productId. */
+/** product_not_found (an order's: item E_ITEMS, which may be one past its items). */
 export const OUTCOME_NOT_FOUND = 4;
-/** Any other outcome (an order's): kept by the table's owner under E_SIDE. */
+/** Any other outcome: kept by the table's owner under E_SIDE. */
 export const OUTCOME_SIDE = 5;
 
 /** Payload kinds. */
@@ -132,6 +153,16 @@ const MAX_UNIT_BYTES = 3;
 /** The Float64Array index of the 64-bit float whose first Int32 word is `word`. */
 export function float64(word: number): number {
   return word >> 1;
+}
+
+/** `n` rounded up to a multiple of 8. */
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** The most arena bytes a place for `key`, `text` and `numberBytes` takes. */
+function bound(key: string, text: string, numberBytes: number): number {
+  return align8((key.length + text.length) * MAX_UNIT_BYTES) + numberBytes;
 }
 
 /** The first word of bucket `b`. */
@@ -323,7 +354,7 @@ export class IdempotencyTable {
       const from = (old.head + i) % old.capacity;
       const fb = old.entryBase(from);
       if (old.i32[fb + E_STATE] === ENTRY_EMPTY) continue;
-      const bytes = (old.i32[fb + E_KEY_BYTES] as number) + (old.i32[fb + E_ID_BYTES] as number);
+      const bytes = old.placeBytes(fb);
       const to = t.place(bytes);
       const tb = t.entryBase(to);
       const at = t.i32[tb + E_BYTES] as number;
@@ -331,7 +362,7 @@ export class IdempotencyTable {
       t.i32[tb + E_BYTES] = at;
       const src = old.arenaBase + (old.i32[fb + E_BYTES] as number);
       t.u8.set(old.u8.subarray(src, src + bytes), t.arenaBase + at);
-      t.i32[T_ARENA_TAIL] = at + bytes;
+      t.i32[T_ARENA_TAIL] = at + align8(bytes);
       t.index(to, old.i32[fb + E_HASH] as number);
     }
     return t;
@@ -385,44 +416,63 @@ export class IdempotencyTable {
     }
   }
 
-  /** The product id entry `e` was remembered with. */
-  productId(e: number): string {
+  /** The payload text entry `e` was remembered with (a product id, a fingerprint). */
+  text(e: number): string {
     const base = this.entryBase(e);
     const at = this.arenaBase + (this.i32[base + E_BYTES] as number);
     const k = this.i32[base + E_KEY_BYTES] as number;
-    return readText(this.u8, at + k, this.i32[base + E_ID_BYTES] as number);
+    return readText(this.u8, at + k, this.i32[base + E_TEXT_BYTES] as number);
   }
 
-  /** Whether entry `e`'s product id is `productId`. */
-  sameProductId(e: number, productId: string): boolean {
+  /** Whether entry `e`'s payload text is `text`. */
+  sameText(e: number, text: string): boolean {
     const base = this.entryBase(e);
     const at = this.arenaBase + (this.i32[base + E_BYTES] as number);
     const k = this.i32[base + E_KEY_BYTES] as number;
-    return sameText(this.u8, at + k, this.i32[base + E_ID_BYTES] as number, productId);
+    return sameText(this.u8, at + k, this.i32[base + E_TEXT_BYTES] as number, text);
   }
 
-  /** Whether a new place with `bytes` bytes of key and id fits without dropping any. */
-  hasRoom(bytes: number): boolean {
-    return this.count < this.capacity && this.arenaAt(bytes) >= 0;
+  /** The Float64Array index of entry `e`'s first number in the arena (after its text). */
+  numbersAt(e: number): number {
+    const base = this.entryBase(e);
+    const k = this.i32[base + E_KEY_BYTES] as number;
+    const t = this.i32[base + E_TEXT_BYTES] as number;
+    return (this.arenaBase + (this.i32[base + E_BYTES] as number) + align8(k + t)) / 8;
   }
 
   /**
-   * Appends a live entry for `key` (hash `h`, known absent) and `productId` at the
-   * ring's tail and indexes it; its other fields are the caller's to fill. The caller
-   * has checked hasRoom(MAX bytes: 3 per code unit of key and id).
+   * Whether a new place for `key`, `text` and `numberBytes` of numbers fits without
+   * dropping any (counting 3 bytes per code unit: the most WTF-8 takes).
    */
-  append(key: string, h: number, productId: string): number {
-    const e = this.place((key.length + productId.length) * MAX_UNIT_BYTES);
+  hasRoom(key: string, text: string, numberBytes: number): boolean {
+    return this.count < this.capacity && this.arenaAt(bound(key, text, numberBytes)) >= 0;
+  }
+
+  /**
+   * Appends a live entry for `key` (hash `h`, known absent), its payload's `text` and
+   * room for `numberBytes` of numbers (numbersAt) at the ring's tail, and indexes it;
+   * its other fields are the caller's to fill. The caller has checked hasRoom.
+   */
+  append(key: string, h: number, text: string, numberBytes = 0): number {
+    const e = this.place(bound(key, text, numberBytes));
     const base = this.entryBase(e);
     const at = this.i32[base + E_BYTES] as number;
     const k = writeText(this.u8, this.arenaBase + at, key);
-    const p = writeText(this.u8, this.arenaBase + at + k, productId);
+    const t = writeText(this.u8, this.arenaBase + at + k, text);
     this.i32[base + E_HASH] = h;
     this.i32[base + E_KEY_BYTES] = k;
-    this.i32[base + E_ID_BYTES] = p;
-    this.i32[T_ARENA_TAIL] = at + k + p;
+    this.i32[base + E_TEXT_BYTES] = t;
+    this.i32[base + E_NUMBER_BYTES] = numberBytes;
+    this.i32[T_ARENA_TAIL] = at + align8(k + t) + numberBytes;
     this.index(e, h);
     return e;
+  }
+
+  /** The arena bytes the place at entry word `base` uses, from its start. */
+  private placeBytes(base: number): number {
+    const i32 = this.i32;
+    const text = (i32[base + E_KEY_BYTES] as number) + (i32[base + E_TEXT_BYTES] as number);
+    return align8(text) + (i32[base + E_NUMBER_BYTES] as number);
   }
 
   /** Unindexes live entry `e` and marks it empty; its place stays until the head passes. */

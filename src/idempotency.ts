@@ -26,6 +26,7 @@ import {
   E_DELTA,
   E_EXPECTED,
   E_EXPIRES,
+  E_ITEMS,
   E_KIND,
   E_LAST_UPDATED,
   E_OFFSET,
@@ -34,6 +35,12 @@ import {
   E_VERSION,
   ENTRY_EMPTY,
   IdempotencyTable,
+  ORDER_ITEM_AVAILABLE,
+  ORDER_ITEM_BYTES,
+  ORDER_ITEM_FLOATS,
+  ORDER_ITEM_LAST_UPDATED,
+  ORDER_ITEM_OFFSET,
+  ORDER_ITEM_VERSION,
   OUTCOME_APPLIED,
   OUTCOME_INSUFFICIENT,
   OUTCOME_NOT_FOUND,
@@ -46,7 +53,7 @@ import { isoTime } from './clock.js';
 import { KeysInFlight } from './keys-in-flight.js';
 import { copyOutcome } from './outcomes.js';
 import type { UpdateCopy } from './requests.js';
-import type { OrderOutcome, UpdateOutcome } from './types.js';
+import type { Applied, OrderApplied, OrderOutcome, UpdateOutcome } from './types.js';
 
 export type Cached = UpdateOutcome | OrderOutcome;
 
@@ -59,6 +66,8 @@ export interface Payload {
   readonly expected: number;
   /** For orders: every item, as one unambiguous string. */
   readonly fingerprint: string;
+  /** For orders: the items (a replay takes their product ids from here). */
+  readonly items: readonly UpdateCopy[] | null;
 }
 
 const UPDATE = PAYLOAD_UPDATE;
@@ -71,6 +80,7 @@ export function updatePayload(r: UpdateCopy): Payload {
     delta: r.delta,
     expected: r.expected,
     fingerprint: '',
+    items: null,
   };
 }
 
@@ -84,7 +94,7 @@ export function orderPayload(items: readonly UpdateCopy[]): Payload {
   for (const i of items) {
     fingerprint += `${i.productId.length}:${i.productId}${i.delta},${i.expected};`;
   }
-  return { kind: ORDER, productId: '', delta: 0, expected: -1, fingerprint };
+  return { kind: ORDER, productId: '', delta: 0, expected: -1, fingerprint, items };
 }
 
 /**
@@ -120,12 +130,6 @@ const ARENA_BYTES_PER_PLACE = 48;
 /** The most bytes a code unit takes in the table's arena. */
 const UNIT_BYTES = 3;
 
-/** An outcome kept as an object (an order's), with the payload's order fingerprint. */
-interface SideEntry {
-  readonly fingerprint: string;
-  readonly outcome: Cached;
-}
-
 function randomSeed(): number {
   return randomBytes(4).readInt32LE(0);
 }
@@ -138,7 +142,7 @@ export class IdempotencyCache {
   private readonly inFlight = new KeysInFlight<InFlight>();
   private table: IdempotencyTable;
   /** Outcomes the table keeps by number (OUTCOME_SIDE), under that number. */
-  private readonly side = new Map<number, SideEntry>();
+  private readonly side = new Map<number, Cached>();
   private nextSide = 1;
   /** The last key hashed and its hash: lookup() then begin() or remember() hash once. */
   private hashedKey = '';
@@ -208,20 +212,22 @@ export class IdempotencyCache {
       return undefined;
     }
     const base = t.entryBase(e);
-    const state = t.i32[base + E_STATE];
-    const side = state === OUTCOME_SIDE ? this.side.get(t.i32[base + E_SIDE] as number) : undefined;
     if (
       t.i32[base + E_KIND] !== payload.kind ||
       t.number(e, E_DELTA) !== payload.delta ||
       t.number(e, E_EXPECTED) !== payload.expected ||
-      (side === undefined ? '' : side.fingerprint) !== payload.fingerprint ||
-      !t.sameProductId(e, payload.productId)
+      !t.sameText(e, payload.kind === ORDER ? payload.fingerprint : payload.productId)
     ) {
       return 'reused';
     }
     this.replays++;
-    // Each caller gets its own object: one caller changing its outcome changes no other's.
-    // The product id matched byte for byte, so the payload's is the one remembered.
+    // Each caller gets its own objects: one caller changing its outcome changes no
+    // other's. The payload matched byte for byte, so its ids are the ones remembered.
+    const state = t.i32[base + E_STATE] as number;
+    if (state === OUTCOME_SIDE)
+      return copyOutcome(this.side.get(t.i32[base + E_SIDE] as number) as Cached);
+    if (payload.kind === ORDER)
+      return this.orderReplay(t, e, state, payload.items as readonly UpdateCopy[]);
     const productId = payload.productId;
     switch (state) {
       case OUTCOME_APPLIED:
@@ -247,11 +253,58 @@ export class IdempotencyCache {
           available: t.number(e, E_AVAILABLE),
           version: t.number(e, E_VERSION),
         };
-      case OUTCOME_NOT_FOUND:
-        return { status: 'product_not_found', productId };
       default:
-        return copyOutcome((side as SideEntry).outcome);
+        return { status: 'product_not_found', productId };
     }
+  }
+
+  /** An order's outcome rebuilt from entry `e`, its item ids from the payload's items. */
+  private orderReplay(
+    t: IdempotencyTable,
+    e: number,
+    state: number,
+    items: readonly UpdateCopy[],
+  ): OrderOutcome {
+    if (state === OUTCOME_APPLIED) {
+      const f64 = t.f64;
+      let n = t.numbersAt(e);
+      const applied: Omit<Applied, 'status'>[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++, n += ORDER_ITEM_FLOATS) {
+        applied[i] = {
+          productId: (items[i] as UpdateCopy).productId,
+          available: f64[n + ORDER_ITEM_AVAILABLE] as number,
+          version: f64[n + ORDER_ITEM_VERSION] as number,
+          lastUpdated: isoTime(f64[n + ORDER_ITEM_LAST_UPDATED] as number),
+          offset: f64[n + ORDER_ITEM_OFFSET] as number,
+        };
+      }
+      return { status: 'applied', items: applied };
+    }
+    const failedItem = t.i32[t.entryBase(e) + E_ITEMS] as number;
+    // The item that failed, or for an unknown product, the one it names (which may be
+    // past those sent to a worker, but never past the order's items).
+    const productId = (items[failedItem] as UpdateCopy).productId;
+    if (state === OUTCOME_VERSION_CONFLICT) {
+      const version = t.number(e, E_VERSION);
+      return {
+        status: 'version_conflict',
+        productId,
+        version,
+        available: t.number(e, E_AVAILABLE),
+        failedItem,
+      };
+    }
+    if (state === OUTCOME_INSUFFICIENT) {
+      const available = t.number(e, E_AVAILABLE);
+      return {
+        status: 'insufficient_inventory',
+        productId,
+        available,
+        version: t.number(e, E_VERSION),
+        failedItem,
+      };
+    }
+    return { status: 'product_not_found', productId, failedItem };
   }
 
   /**
@@ -307,53 +360,106 @@ export class IdempotencyCache {
     const now = this.now();
     this.trim(now, true);
     // The key is new to the table: check() forgot it if it had expired there.
-    const bytes = (key.length + p.productId.length) * UNIT_BYTES;
-    while (!this.table.hasRoom(bytes)) this.makeRoom();
+    const text = p.kind === ORDER ? p.fingerprint : p.productId;
+    const state = this.shapeOf(p, outcome);
+    const items =
+      state === OUTCOME_APPLIED && p.kind === ORDER ? (p.items as UpdateCopy[]).length : 0;
+    const numberBytes = items * ORDER_ITEM_BYTES;
+    while (!this.table.hasRoom(key, text, numberBytes)) this.makeRoom();
     const t = this.table;
-    const e = t.append(key, h, p.productId);
+    const e = t.append(key, h, text, numberBytes);
     const base = t.entryBase(e);
     t.i32[base + E_KIND] = p.kind;
+    t.i32[base + E_STATE] = state;
     t.setNumber(e, E_DELTA, p.delta);
     t.setNumber(e, E_EXPECTED, p.expected);
     t.setNumber(e, E_EXPIRES, now + this.ttlMs);
-    t.i32[base + E_STATE] = this.storeOutcome(t, e, p, outcome);
+    if (state === OUTCOME_SIDE) {
+      const id = this.nextSide;
+      // Numbers fit E_SIDE's Int32 word; one wraps after 2^31 - 1 of them, long expired.
+      this.nextSide = id === 0x7fffffff ? 1 : id + 1;
+      // A copy: the caller that received `outcome` may change it.
+      this.side.set(id, copyOutcome(outcome));
+      t.i32[base + E_SIDE] = id;
+      return;
+    }
+    if (p.kind === ORDER && state !== OUTCOME_APPLIED) {
+      t.i32[base + E_ITEMS] = (outcome as { failedItem: number }).failedItem;
+    }
+    if (state === OUTCOME_APPLIED && p.kind === ORDER) {
+      const f64 = t.f64;
+      let n = t.numbersAt(e);
+      for (const item of (outcome as OrderApplied).items) {
+        f64[n + ORDER_ITEM_AVAILABLE] = item.available;
+        f64[n + ORDER_ITEM_VERSION] = item.version;
+        f64[n + ORDER_ITEM_LAST_UPDATED] = this.msOf(item.lastUpdated);
+        f64[n + ORDER_ITEM_OFFSET] = item.offset;
+        n += ORDER_ITEM_FLOATS;
+      }
+      t.i32[base + E_ITEMS] = items;
+    } else if (state === OUTCOME_APPLIED) {
+      const a = outcome as Applied;
+      t.setNumber(e, E_AVAILABLE, a.available);
+      t.setNumber(e, E_VERSION, a.version);
+      t.setNumber(e, E_LAST_UPDATED, this.msOf(a.lastUpdated));
+      t.setNumber(e, E_OFFSET, a.offset);
+    } else if (state !== OUTCOME_NOT_FOUND) {
+      const o = outcome as { available: number; version: number };
+      t.setNumber(e, E_AVAILABLE, o.available);
+      t.setNumber(e, E_VERSION, o.version);
+    }
   }
 
-  /** Writes `outcome` into entry `e` as numbers if it can; returns the entry's state. */
-  private storeOutcome(t: IdempotencyTable, e: number, p: Payload, outcome: Cached): number {
-    // As numbers: an update's outcomes about the product it named (the id is the
-    // payload's, already in the table). Anything else is kept as an object.
-    if (p.kind === UPDATE && 'productId' in outcome && outcome.productId === p.productId) {
-      switch (outcome.status) {
-        case 'applied': {
-          const ms = this.msOf(outcome.lastUpdated);
-          if (Number.isNaN(ms)) break;
-          t.setNumber(e, E_AVAILABLE, outcome.available);
-          t.setNumber(e, E_VERSION, outcome.version);
-          t.setNumber(e, E_LAST_UPDATED, ms);
-          t.setNumber(e, E_OFFSET, outcome.offset);
-          return OUTCOME_APPLIED;
+  /**
+   * How `outcome` is kept: as numbers when a replay can rebuild it exactly from them
+   * and the payload (its ids those of the payload, its times ones the engine's clock
+   * writes), as an object (OUTCOME_SIDE) otherwise.
+   */
+  private shapeOf(p: Payload, outcome: Cached): number {
+    if (p.kind === UPDATE) {
+      if (
+        !('productId' in outcome) ||
+        outcome.productId !== p.productId ||
+        'failedItem' in outcome
+      ) {
+        return OUTCOME_SIDE;
+      }
+    } else {
+      const items = p.items as readonly UpdateCopy[];
+      if ('items' in outcome) {
+        if (outcome.items.length !== items.length) return OUTCOME_SIDE;
+        for (let i = 0; i < items.length; i++) {
+          const item = outcome.items[i] as Omit<Applied, 'status'>;
+          if (item.productId !== (items[i] as UpdateCopy).productId) return OUTCOME_SIDE;
+          if (Number.isNaN(this.msOf(item.lastUpdated))) return OUTCOME_SIDE;
         }
-        case 'version_conflict':
-        case 'insufficient_inventory':
-          if ('failedItem' in outcome) break;
-          t.setNumber(e, E_AVAILABLE, outcome.available);
-          t.setNumber(e, E_VERSION, outcome.version);
-          return outcome.status === 'version_conflict'
-            ? OUTCOME_VERSION_CONFLICT
-            : OUTCOME_INSUFFICIENT;
-        case 'product_not_found':
-          if ('failedItem' in outcome) break;
-          return OUTCOME_NOT_FOUND;
+        return OUTCOME_APPLIED;
+      }
+      const failed = (outcome as { failedItem?: unknown }).failedItem;
+      if (
+        !Number.isInteger(failed) ||
+        (failed as number) < 0 ||
+        (failed as number) >= items.length ||
+        !('productId' in outcome) ||
+        outcome.productId !== (items[failed as number] as UpdateCopy).productId
+      ) {
+        return OUTCOME_SIDE;
       }
     }
-    const id = this.nextSide;
-    // Numbers fit E_SIDE's Int32 word; one wraps after 2^31 - 1 orders, long expired.
-    this.nextSide = id === 0x7fffffff ? 1 : id + 1;
-    // A copy: the caller that received `outcome` may change it.
-    this.side.set(id, { fingerprint: p.fingerprint, outcome: copyOutcome(outcome) });
-    t.i32[t.entryBase(e) + E_SIDE] = id;
-    return OUTCOME_SIDE;
+    switch (outcome.status) {
+      case 'applied':
+        return Number.isNaN(this.msOf((outcome as Applied).lastUpdated))
+          ? OUTCOME_SIDE
+          : OUTCOME_APPLIED;
+      case 'version_conflict':
+        return OUTCOME_VERSION_CONFLICT;
+      case 'insufficient_inventory':
+        return OUTCOME_INSUFFICIENT;
+      case 'product_not_found':
+        return OUTCOME_NOT_FOUND;
+      default:
+        return OUTCOME_SIDE;
+    }
   }
 
   /**

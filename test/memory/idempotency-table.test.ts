@@ -41,7 +41,8 @@ describe('the idempotency table layout', () => {
       ['hash', T.E_HASH, 1],
       ['bytes', T.E_BYTES, 1],
       ['key bytes', T.E_KEY_BYTES, 1],
-      ['id bytes', T.E_ID_BYTES, 1],
+      ['text bytes', T.E_TEXT_BYTES, 1],
+      ['items', T.E_ITEMS, 1],
       ['side', T.E_SIDE, 1],
       ['expires', T.E_EXPIRES, 2],
       ['delta', T.E_DELTA, 2],
@@ -50,6 +51,7 @@ describe('the idempotency table layout', () => {
       ['version', T.E_VERSION, 2],
       ['last updated', T.E_LAST_UPDATED, 2],
       ['offset', T.E_OFFSET, 2],
+      ['number bytes', T.E_NUMBER_BYTES, 1],
     ];
     const used = new Array<string | undefined>(T.ENTRY_WORDS);
     for (const [name, first, words] of fields) {
@@ -98,7 +100,7 @@ describe('the idempotency table', () => {
     const entries = awkward.map((k, i) => append(t, k, `P${i}`));
     awkward.forEach((k, i) => {
       expect(t.find(k, t.hash(k))).toBe(entries[i]);
-      expect(t.productId(entries[i] as number)).toBe(`P${i}`);
+      expect(t.text(entries[i] as number)).toBe(`P${i}`);
     });
     expect(t.find('b', t.hash('b'))).toBe(-1);
   });
@@ -144,8 +146,7 @@ describe('the idempotency table', () => {
         }
         continue;
       }
-      const bytes = key.length * 3;
-      while (!t.hasRoom(bytes)) {
+      while (!t.hasRoom(key, '', 0)) {
         const e = t.head;
         const oldest = fifo.shift() as string;
         if (t.i32[t.entryBase(e) + T.E_STATE] !== T.ENTRY_EMPTY) model.delete(oldest);
@@ -161,20 +162,23 @@ describe('the idempotency table', () => {
     const t = IdempotencyTable.create(2, 1024, 1);
     append(t, 'a');
     append(t, 'b');
-    expect(t.hasRoom(3)).toBe(false);
+    expect(t.hasRoom('c', '', 0)).toBe(false);
     expect(() => append(t, 'c')).toThrow(/full/);
     dropOldest(t);
-    expect(t.hasRoom(3)).toBe(true);
+    expect(t.hasRoom('c', '', 0)).toBe(true);
     append(t, 'c');
     expect(t.find('a', t.hash('a'))).toBe(-1);
     expect(t.find('c', t.hash('c'))).toBeGreaterThanOrEqual(0);
   });
 
   it('grows into a bigger table keeping the live keys, oldest first, and their fields', () => {
-    const t = IdempotencyTable.create(8, 256, 5);
+    const t = IdempotencyTable.create(8, 512, 5);
     for (let i = 0; i < 8; i++) {
-      const e = append(t, `key-${i}`, `SKU-${i}`);
+      // Odd text lengths and numbers after them: each place's numbers stay 8-aligned.
+      const e = t.append(`key-${i}`, t.hash(`key-${i}`), `SKU-${i}`, 16 * (i % 3));
+      t.i32[t.entryBase(e) + T.E_STATE] = T.OUTCOME_APPLIED;
       t.setNumber(e, T.E_OFFSET, i);
+      if (i % 3 > 0) t.f64[t.numbersAt(e) + 1] = i + 0.5;
     }
     t.remove(t.find('key-3', t.hash('key-3')));
     const g = IdempotencyTable.grownFrom(t, 16, 1024);
@@ -186,8 +190,9 @@ describe('the idempotency table', () => {
         expect(e).toBe(-1);
         continue;
       }
-      expect(g.productId(e)).toBe(`SKU-${i}`);
+      expect(g.text(e)).toBe(`SKU-${i}`);
       expect(g.number(e, T.E_OFFSET)).toBe(i);
+      if (i % 3 > 0) expect(g.f64[g.numbersAt(e) + 1]).toBe(i + 0.5);
     }
     expect(g.find('key-0', g.hash('key-0'))).toBe(g.head);
   });

@@ -107,12 +107,33 @@ describe('outcomes replayed from the table', () => {
     expect(cache.check('cart', updatePayload(item('A', -1)))).toBe('reused');
   });
 
-  it('keeps a failed order under its key, failedItem included', () => {
+  it.each<[string, OrderOutcome]>([
+    ['not found', { status: 'product_not_found', productId: 'X\u0000', failedItem: 1 }],
+    [
+      'version conflict',
+      { status: 'version_conflict', productId: 'A', version: 2 ** 33, available: 3, failedItem: 0 },
+    ],
+    [
+      'insufficient',
+      { status: 'insufficient_inventory', productId: 'C', available: 0, version: 5, failedItem: 2 },
+    ],
+  ])('keeps a failed order (%s) under its key, failedItem included', (_, outcome) => {
     const cache = new IdempotencyCache(1_000, 10);
-    const payload = orderPayload([item('A', -1), item('X', -1)]);
-    const outcome: OrderOutcome = { status: 'product_not_found', productId: 'X', failedItem: 1 };
+    const payload = orderPayload([item('A', -1, 7), item('X\u0000', -1), item('C', -4)]);
     cache.remember('o', payload, outcome);
     expect(cache.check('o', payload)).toStrictEqual(outcome);
+    expect(JSON.stringify(cache.check('o', payload))).toBe(JSON.stringify(outcome));
+  });
+
+  it('keeps an order outcome that does not match its items as it came', () => {
+    const cache = new IdempotencyCache(1_000, 10);
+    const payload = orderPayload([item('A', -1)]);
+    const odd: OrderOutcome = {
+      status: 'applied',
+      items: [{ productId: 'B', available: 1, version: 2, lastUpdated: 'then', offset: 3 }],
+    };
+    cache.remember('o', payload, odd);
+    expect(cache.check('o', payload)).toStrictEqual(odd);
   });
 
   it('tells payloads apart by kind, product, delta and expected version', () => {
