@@ -10,15 +10,19 @@
  * At most `maxKeys` keys are remembered, the oldest evicted first. The check runs on
  * the caller's thread and takes no lock.
  *
- * Keys in flight sit in a small Map of their own until their outcome is known. Known
- * outcomes go into a table off the V8 heap (memory/idempotency-table.ts): the key and
- * product id as bytes, the payload and the outcome as numbers, so a million remembered
- * keys are no objects at all for the garbage collector to trace. Update outcomes
- * (applied, version_conflict, insufficient_inventory, product_not_found) are kept that
- * way and rebuilt on a replay; the rarer rest, an order's outcomes, are kept as objects
- * in a side Map beside it. Keys are remembered in order, so the oldest key is always
- * at the table's head, and eviction and expiry work from there in O(1). The table
- * starts small and doubles, up to maxKeys places.
+ * Keys in flight sit in a small index of their own (keys-in-flight.ts) until their
+ * outcome is known. Known outcomes go into a table off the V8 heap
+ * (memory/idempotency-table.ts): the key and the payload's text (an update's product
+ * id, an order's fingerprint) as bytes, everything else as numbers, so a million
+ * remembered keys are no objects at all for the garbage collector to trace. Every
+ * outcome the engine produces — an update's applied, version_conflict,
+ * insufficient_inventory, product_not_found; an order's applied (its items' numbers) or
+ * failed (the item and its numbers) — is rebuilt exactly from those numbers and the
+ * payload on a replay. An outcome that could not be (its ids not the payload's, a
+ * time the engine's clock would not write: only callers other than the engine) is kept
+ * as an object in a side Map. Keys are remembered in order, so the oldest key is
+ * always at the table's head, and eviction and expiry work from there in O(1). The
+ * table starts small and doubles, up to maxKeys places; long keys may double its arena.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -127,8 +131,6 @@ const SWEEP = 4;
 const INITIAL_PLACES = 1024;
 /** Arena bytes per place a table starts with (a UUID key and a short product id). */
 const ARENA_BYTES_PER_PLACE = 48;
-/** The most bytes a code unit takes in the table's arena. */
-const UNIT_BYTES = 3;
 
 function randomSeed(): number {
   return randomBytes(4).readInt32LE(0);
