@@ -150,7 +150,7 @@ async function routing() {
     'per call + key vs single-thread (work 0 µs)',
     `${LS}, per call + key, work 0 µs`,
     `${ST}, per call + key, work 0 µs`,
-    0.7,
+    1.5,
   );
   ratio(
     'per call + key vs single-thread (work 5 µs)',
