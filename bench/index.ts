@@ -150,7 +150,7 @@ async function routing() {
     'per call + key vs single-thread (work 0 µs)',
     `${LS}, per call + key, work 0 µs`,
     `${ST}, per call + key, work 0 µs`,
-    0.7,
+    1.5,
   );
   ratio(
     'per call + key vs single-thread (work 5 µs)',
@@ -158,6 +158,14 @@ async function routing() {
     `${ST}, per call + key, work 5 µs`,
     1.5,
   );
+  for (const workUs of [0, 5]) {
+    ratio(
+      `per call + key vs no key, lockstock (work ${workUs} µs)`,
+      `${LS}, per call + key, work ${workUs} µs`,
+      `${LS}, per call, no key, work ${workUs} µs`,
+      0.7,
+    );
+  }
   ratio(
     'per call, no key vs single-thread (work 0 µs)',
     `${LS}, per call, no key, work 0 µs`,

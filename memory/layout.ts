@@ -11,6 +11,9 @@
  * the queue counter) each sit on their own 64-byte cache line, and every slot is a
  * whole number of cache lines, so two threads working on neighbouring products
  * never share a line (false sharing measurably halves throughput).
+ *
+ * The idempotency table (remembered keys and their outcomes) is a buffer of its own,
+ * owned by the caller's thread; its layout is named in memory/idempotency-table.ts.
  */
 
 export const WORD_BYTES = Int32Array.BYTES_PER_ELEMENT;
