@@ -85,9 +85,13 @@ export const BATCH_ROW_BYTES =
 /**
  * A few words after the columns. META_STARTED is set by the worker when it takes the
  * batch (and takes its rows off the shared queue count), so that the caller can tell,
- * if the task fails, whether those rows still count as queued.
+ * if the task fails, whether those rows still count as queued. In a dispatch's first
+ * batch, META_CLAIMED is the next unit its tasks may claim (BatchTask.units) and
+ * META_APPLIED the number of units applied.
  */
 export const META_STARTED = 0;
+export const META_CLAIMED = 1;
+export const META_APPLIED = 2;
 export const META_WORDS = 4;
 
 export function batchBytes(capacity: number): number {
@@ -121,18 +125,33 @@ export interface BatchRef {
   readonly strings: readonly string[];
 }
 
-/** Apply the rows of one or more batches, in order. */
+/**
+ * A dispatch: batches cut into units, and one such task sent to each of several
+ * threads. Each task claims the next unclaimed unit (META_CLAIMED of the first batch),
+ * applies its batches in order, and claims again until none is left; so a unit's rows
+ * are applied by one thread in order, and whichever thread is free takes the next.
+ */
 export interface BatchTask {
   readonly type: 'batch';
   readonly batches: readonly BatchRef[];
+  /**
+   * Unit i is batches[units[i]] up to batches[units[i + 1]]; absent: all the batches
+   * are one unit.
+   */
+  readonly units?: readonly number[];
 }
 
-/**
- * What a batch task answers: the names of its applied price-only set rows, in row
- * order across its batches (a set that changed only the price reports the name the
- * product had when it was applied, which only the worker saw), or null when none.
- */
-export type BatchResult = string[] | null;
+/** What a batch task answers. */
+export interface BatchResult {
+  /** This task applied the dispatch's last unit: every row of it has its result. */
+  readonly last: boolean;
+  /**
+   * Per batch that had any (by id), the names of its applied price-only set rows in
+   * row order (a set that changed only the price reports the name the product had when
+   * it was applied, which only the worker saw), or null when none.
+   */
+  readonly names: (readonly [batchId: number, names: string[]])[] | null;
+}
 
 /** Copy a consistent cut of the given slots, under the global lock in S mode. */
 export interface ListTask {

@@ -24,6 +24,8 @@ import {
   KIND_UPDATE,
   type ListResult,
   type ListTask,
+  META_APPLIED,
+  META_CLAIMED,
   META_STARTED,
   STATUS_LOCK_TIMEOUT,
 } from '../memory/protocol.js';
@@ -57,23 +59,50 @@ export class Applier {
     this.w = new Writer(v, locks, settings.simulate, settings.debug);
   }
 
-  /** Applies every batch of a task, in order; answers the names price-only sets kept. */
+  /**
+   * Applies the units of a dispatch this thread claims, each unit's batches in order;
+   * answers the names price-only sets kept.
+   */
   applyTask(task: BatchTask): BatchResult {
     const start = performance.now();
+    const batches = task.batches;
     let rows = 0;
     // These rows no longer wait for a worker: they leave the bounded queue, and each
-    // batch says so, in the same step (if this task fails, the caller's thread must
-    // not take them off the count a second time).
-    for (const batch of task.batches) {
-      rows += batch.rows;
-      Atomics.store(this.columns(batch).meta, META_STARTED, 1);
+    // batch says so, in the same step (if the dispatch fails, the caller's thread must
+    // not take them off the count a second time). The dispatch's first task to start
+    // does it; compareExchange keeps its other tasks from doing it twice.
+    for (const batch of batches) {
+      if (Atomics.compareExchange(this.columns(batch).meta, META_STARTED, 0, 1) === 0) {
+        rows += batch.rows;
+      }
     }
-    Atomics.sub(this.v.i32, HDR_QUEUED, rows);
-    const names: string[] = [];
-    for (const batch of task.batches) this.applyBatch(batch, names);
+    if (rows > 0) Atomics.sub(this.v.i32, HDR_QUEUED, rows);
+    const units = task.units ?? [0, batches.length];
+    const first = batches[0];
+    const named: [number, string[]][] = [];
+    let last = false;
+    if (first !== undefined) {
+      const meta = this.columns(first).meta;
+      const count = units.length - 1;
+      // The claim is an atomic add: each unit goes to exactly one of the dispatch's
+      // tasks, whichever reaches it first.
+      for (let u = Atomics.add(meta, META_CLAIMED, 1); u < count; ) {
+        const end = units[u + 1] as number;
+        for (let b = units[u] as number; b < end; b++) {
+          const batch = batches[b] as BatchRef;
+          const names: string[] = [];
+          this.applyBatch(batch, names);
+          if (names.length > 0) named.push([batch.id, names]);
+        }
+        // Counted after the unit's results are written (Atomics.add is sequentially
+        // consistent): whoever counts the last unit knows every row has its result.
+        last = Atomics.add(meta, META_APPLIED, 1) + 1 === count;
+        u = Atomics.add(meta, META_CLAIMED, 1);
+      }
+    }
     const busyUs = Math.round((performance.now() - start) * 1000);
     if (busyUs > 0) Atomics.add(this.v.i64, counter64(HDR_BUSY_US), BigInt(busyUs));
-    return names.length === 0 ? null : names;
+    return { last, names: named.length === 0 ? null : named };
   }
 
   /** Applies every row of a batch and writes each row's result into the batch. */

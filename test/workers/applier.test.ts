@@ -59,7 +59,7 @@ describe('applier', () => {
   it('applies every batch of a task in order and takes its rows off the queue once', () => {
     const { v, batches, applier } = setup([3, 2]);
     // Nothing but stock rows: no names to report.
-    expect(applier.applyTask({ type: 'batch', batches })).toBeNull();
+    expect(applier.applyTask({ type: 'batch', batches })).toEqual({ last: true, names: null });
     expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
     for (const b of batches) {
       const c = batchColumns(b.buffer, b.capacity);
@@ -81,6 +81,8 @@ describe('applier', () => {
     const c = batchColumns((batches[0] as BatchRef).buffer, 8);
     c.kind[1] = KIND_UPDATE;
     c.status.fill(0);
+    // Reused, as the router reuses a buffer: its words (started, units claimed) cleared.
+    c.meta.fill(0);
     const retry: BatchRef = { ...(batches[0] as BatchRef), rows: 2 };
     Atomics.add(v.i32, HDR_QUEUED, 2);
     applier.applyTask({ type: 'batch', batches: [retry] });
@@ -109,7 +111,7 @@ describe('applier', () => {
       type: 'batch',
       batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'] }],
     });
-    expect(names).toEqual(['Renamed']);
+    expect(names).toEqual({ last: true, names: [[9, ['Renamed']]] });
     expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);
   });
 });
