@@ -69,6 +69,7 @@ export const I32_COLUMNS = [
   'status',
   'resVersion',
   'resAux', // order: index of the failed item, else -1
+  'unit', // the lane the row was dealt to (router.ts): a dispatch's unit of work
 ] as const;
 
 export type F64Column = (typeof F64_COLUMNS)[number];
@@ -126,31 +127,36 @@ export interface BatchRef {
 }
 
 /**
- * A dispatch: batches cut into units, and one such task sent to each of several
- * threads. Each task claims the next unclaimed unit (META_CLAIMED of the first batch),
- * applies its batches in order, and claims again until none is left; so a unit's rows
- * are applied by one thread in order, and whichever thread is free takes the next.
+ * A dispatch: batches whose rows are dealt into units (column UNIT), and one such task
+ * sent to each of several threads. Each task claims the next unclaimed unit
+ * (META_CLAIMED of the first batch) and applies that unit's rows in row order, then
+ * claims again until none is left: a unit's rows are applied by one thread in order,
+ * and whichever thread is free takes the next unit.
  */
 export interface BatchTask {
   readonly type: 'batch';
   readonly batches: readonly BatchRef[];
   /**
-   * Unit i is batches[units[i]] up to batches[units[i + 1]]; absent: all the batches
-   * are one unit.
+   * Triples (unit, first batch, end batch): unit i is the rows whose UNIT column is
+   * units[3i], in batches[units[3i + 1]] up to batches[units[3i + 2]]. Absent: every
+   * row of every batch, as one unit.
    */
   readonly units?: readonly number[];
 }
+
+/** UNIT value of a unit that takes every row of its batches, whatever the column says. */
+export const EVERY_UNIT = -1;
 
 /** What a batch task answers. */
 export interface BatchResult {
   /** This task applied the dispatch's last unit: every row of it has its result. */
   readonly last: boolean;
   /**
-   * Per batch that had any (by id), the names of its applied price-only set rows in
-   * row order (a set that changed only the price reports the name the product had when
-   * it was applied, which only the worker saw), or null when none.
+   * The names of the applied price-only set rows it applied, by batch id and row (a
+   * set that changed only the price reports the name the product had when it was
+   * applied, which only the worker saw), or null when none.
    */
-  readonly names: (readonly [batchId: number, names: string[]])[] | null;
+  readonly names: (readonly [batchId: number, row: number, name: string])[] | null;
 }
 
 /** Copy a consistent cut of the given slots, under the global lock in S mode. */

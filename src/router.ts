@@ -8,14 +8,19 @@
  * have run and written their own rows) as one dispatch.
  *
  * A product's rows go to one lane: the lane its partition (slot % PARTITIONS) was
- * dealt, round robin, when its first row since the last dispatch was written. A lane's
- * batches are one unit, applied by one thread in order, so all rows for one product
- * written in one tick are applied by one thread in the order they were written. A
- * dispatch goes to several threads at once, as one task each, and every task claims
- * the next unclaimed unit until none is left (BatchTask): whichever thread is free
- * takes the next lane, so a handful of slow rows spread over every thread, not only
- * those of the partitions they happen to fall in. Dispatches of different ticks may
- * run at once on different threads; the product locks order them.
+ * dealt, round robin, when its first row since the last dispatch was written; each row
+ * carries its lane (column UNIT). A lane's rows are one unit, applied by one thread in
+ * row order, so all rows for one product written in one tick are applied by one
+ * thread in the order they were written. A dispatch goes to several threads at once,
+ * as one task each, and every task claims the next unclaimed unit until none is left
+ * (BatchTask): whichever thread is free takes the next lane, so a handful of slow rows
+ * spread over every thread, not only over those their partitions happen to pick.
+ *
+ * Lanes are split between PIPELINE streams, each with its own batches, so that rows
+ * of one tick can leave as PIPELINE dispatches when as many places are free: one runs
+ * while the next waits, and their answers alternate instead of arriving all at once.
+ * Dispatches of different ticks may run at once on different threads; the product
+ * locks order them.
  *
  * The queue that `queueSize` bounds is every row written and not yet taken by a
  * worker: rows staged here, plus rows in dispatches sent but not started (a counter in
@@ -81,15 +86,12 @@ export class Batch {
   }
 }
 
-/** The names a batch's price-only sets kept (BatchResult), taken in row order. */
-export interface NameCursor {
-  readonly names: readonly string[];
-  next: number;
-}
+/** The names a batch's price-only sets kept (BatchResult), by row. */
+export type KeptNames = ReadonlyMap<number, string>;
 
 export interface RouterEvents {
   /** Every row of the batch has its result. */
-  done(batch: Batch, names: NameCursor | null): void;
+  done(batch: Batch, names: KeptNames | null): void;
   /** The task failed; rows whose status is still pending were not applied. */
   failed(batch: Batch, error: unknown): void;
   /** Every task of a dispatch answered, after its rows were: the pool may be idle now. */
@@ -123,19 +125,21 @@ interface Dispatch {
   /** Its rows were answered (every row applied, or the last task failed). */
   settled: boolean;
   /** Create and set rows name strings: their answers wait for every task's names. */
-  readonly named: Map<number, string[]> | null;
+  readonly named: Map<number, Map<number, string>> | null;
   error: unknown;
 }
 
 export class Router {
-  /** Per lane: its staged batches, oldest first; the last one is still open. */
-  private readonly staging: Batch[][];
+  /** Per stream: its staged batches, oldest first; the last one is still open. */
+  private readonly staging: Batch[][] = Array.from({ length: PIPELINE }, () => []);
   /** Per partition: the lane it was dealt, valid while its stamp is the current epoch. */
   private readonly laneOf = new Int32Array(PARTITIONS);
   private readonly dealtIn = new Int32Array(PARTITIONS);
-  /** Bumped at each dispatch: the partitions are dealt afresh after it. */
+  /** Bumped at each flush that sends: the partitions are dealt afresh after it. */
   private epoch = 1;
   private nextLane = 0;
+  /** Per lane: rows staged in it. Lane l belongs to stream l % PIPELINE. */
+  private readonly laneRows: Int32Array;
   private readonly spare: Batch[] = [];
   private staged = 0;
   private flushScheduled = false;
@@ -157,7 +161,7 @@ export class Router {
     readonly queueSize: number,
     private readonly events: RouterEvents,
   ) {
-    this.staging = Array.from({ length: workers * LANES_PER_THREAD }, () => []);
+    this.laneRows = new Int32Array(workers * LANES_PER_THREAD);
     this.capacity = Math.max(maxBatch, MAX_ORDER_ITEMS + 1);
   }
 
@@ -181,8 +185,9 @@ export class Router {
   }
 
   /**
-   * A staging batch with room for `rows` more rows, in the lane of `slot`'s partition.
-   * The caller must then write exactly `rows` rows at `batch.rows` and advance it.
+   * A staging batch with room for `rows` more rows, dealt to the lane of `slot`'s
+   * partition. The caller must then write exactly `rows` rows at `batch.rows` and
+   * advance it.
    */
   claim(slot: number, rows: number): Batch {
     const part = slot & (PARTITIONS - 1);
@@ -191,18 +196,20 @@ export class Router {
       // The partition's first row since the last dispatch: it takes the next lane, and
       // keeps it until that dispatch leaves, so its rows stay in one lane, in order.
       lane = this.nextLane;
-      this.nextLane = lane + 1 === this.staging.length ? 0 : lane + 1;
+      this.nextLane = lane + 1 === this.laneRows.length ? 0 : lane + 1;
       this.laneOf[part] = lane;
       this.dealtIn[part] = this.epoch;
     }
-    const staged = this.staging[lane] as Batch[];
+    const staged = this.staging[lane % PIPELINE] as Batch[];
     let batch = staged[staged.length - 1];
-    // A full batch is sealed and stays in line behind its lane's earlier ones: a lane's
-    // batches are one unit, applied in order by one thread.
+    // A full batch is sealed and stays in line behind its stream's earlier ones: a
+    // lane's rows are applied in batch order, then row order.
     if (batch === undefined || batch.rows + rows > this.maxBatch) {
       batch = this.spare.pop() ?? new Batch(this.capacity);
       staged.push(batch);
     }
+    batch.columns.unit.fill(lane, batch.rows, batch.rows + rows);
+    this.laneRows[lane] = (this.laneRows[lane] as number) + rows;
     this.staged += rows;
     this.scheduleFlush();
     return batch;
@@ -226,9 +233,8 @@ export class Router {
   }
 
   /**
-   * Sends the staged rows while fewer than PIPELINE dispatches are in flight: cut into
-   * as many dispatches as there are free places, by lanes, of about the same number of
-   * rows, so that one dispatch runs while the next waits and their answers alternate.
+   * Sends the staged rows while fewer than PIPELINE dispatches are in flight: each
+   * stream as its own dispatch when as many places are free, else streams together.
    * With no place free, the rows wait for a dispatch to be answered. `force` sends
    * them regardless (closing).
    */
@@ -237,36 +243,28 @@ export class Router {
     if (this.staged === 0) return;
     const free = Math.max(force ? 1 : 0, PIPELINE - this.dispatches);
     if (free === 0) return;
-    const lanes: Batch[][] = [];
-    for (let lane = 0; lane < this.staging.length; lane++) {
-      const staged = this.staging[lane] as Batch[];
-      if (staged.length === 0) continue;
-      lanes.push(staged);
-      this.staging[lane] = [];
+    const streams: number[] = [];
+    for (let s = 0; s < PIPELINE; s++) {
+      if ((this.staging[s] as Batch[]).length > 0) streams.push(s);
+    }
+    const sends = Math.min(free, streams.length);
+    for (let d = 0; d < sends; d++) {
+      const batches: Batch[] = [];
+      const units: number[] = [];
+      for (let i = d; i < streams.length; i += sends) {
+        const s = streams[i] as number;
+        const from = batches.length;
+        for (const batch of this.staging[s] as Batch[]) batches.push(batch);
+        this.staging[s] = [];
+        for (let lane = s; lane < this.laneRows.length; lane += PIPELINE) {
+          if (this.laneRows[lane] === 0) continue;
+          units.push(lane, from, batches.length);
+          this.laneRows[lane] = 0;
+        }
+      }
+      this.send(batches, units);
     }
     this.epoch++;
-    const cuts = Math.min(free, lanes.length);
-    const total = this.staged;
-    let batches: Batch[] = [];
-    let units: number[] = [];
-    let rows = 0;
-    let cut = 1;
-    for (const lane of lanes) {
-      units.push(batches.length);
-      for (const batch of lane) {
-        batches.push(batch);
-        rows += batch.rows;
-      }
-      if (rows * cuts >= total * cut && cut < cuts) {
-        units.push(batches.length);
-        this.send(batches, units);
-        batches = [];
-        units = [];
-        cut++;
-      }
-    }
-    units.push(batches.length);
-    this.send(batches, units);
   };
 
   private send(group: Batch[], units: number[]): void {
@@ -288,7 +286,7 @@ export class Router {
     this.rows += rows;
     // One task per thread that can help, at most one per unit: each claims units until
     // none is left, so the dispatch is done when all of them have answered.
-    const tasks = Math.min(this.workers, units.length - 1);
+    const tasks = Math.min(this.workers, units.length / 3);
     const named = group.some((batch) => batch.strings.length > 0) ? new Map() : null;
     const dispatch: Dispatch = {
       batches: group,
@@ -318,7 +316,16 @@ export class Router {
     this.tasksInFlight--;
     dispatch.pending--;
     if (error !== null) dispatch.error ??= error;
-    if (result?.names) for (const [id, names] of result.names) dispatch.named?.set(id, names);
+    if (result?.names && dispatch.named !== null) {
+      for (const [id, row, name] of result.names) {
+        let kept = dispatch.named.get(id);
+        if (kept === undefined) {
+          kept = new Map();
+          dispatch.named.set(id, kept);
+        }
+        kept.set(row, name);
+      }
+    }
     if (
       !dispatch.settled &&
       (dispatch.pending === 0 || (result?.last === true && dispatch.named === null))
@@ -342,8 +349,7 @@ export class Router {
     const { error, named } = dispatch;
     for (const batch of dispatch.batches) {
       if (error === null) {
-        const names = named?.get(batch.id);
-        this.events.done(batch, names === undefined ? null : { names, next: 0 });
+        this.events.done(batch, named?.get(batch.id) ?? null);
       } else {
         // A batch no task of the dispatch started still counts in the shared queue.
         if (Atomics.load(batch.columns.meta, META_STARTED) === 0) {

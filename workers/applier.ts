@@ -17,6 +17,7 @@ import {
   type BatchResult,
   type BatchTask,
   batchColumns,
+  EVERY_UNIT,
   KIND_CREATE,
   KIND_DELETE,
   KIND_ORDER,
@@ -44,6 +45,9 @@ export interface ApplierSettings {
   /** Debug logger for the per-lock lines, or null when debug is off. */
   readonly debug: Logger | null;
 }
+
+/** A price-only set's kept name, by batch id and row. */
+type NamedRow = [batchId: number, row: number, name: string];
 
 export class Applier {
   private readonly w: Writer;
@@ -77,22 +81,20 @@ export class Applier {
       }
     }
     if (rows > 0) Atomics.sub(this.v.i32, HDR_QUEUED, rows);
-    const units = task.units ?? [0, batches.length];
+    const units = task.units ?? [EVERY_UNIT, 0, batches.length];
     const first = batches[0];
-    const named: [number, string[]][] = [];
+    const named: NamedRow[] = [];
     let last = false;
     if (first !== undefined) {
       const meta = this.columns(first).meta;
-      const count = units.length - 1;
+      const count = units.length / 3;
       // The claim is an atomic add: each unit goes to exactly one of the dispatch's
       // tasks, whichever reaches it first.
       for (let u = Atomics.add(meta, META_CLAIMED, 1); u < count; ) {
-        const end = units[u + 1] as number;
-        for (let b = units[u] as number; b < end; b++) {
-          const batch = batches[b] as BatchRef;
-          const names: string[] = [];
-          this.applyBatch(batch, names);
-          if (names.length > 0) named.push([batch.id, names]);
+        const unit = units[3 * u] as number;
+        const end = units[3 * u + 2] as number;
+        for (let b = units[3 * u + 1] as number; b < end; b++) {
+          this.applyBatch(batches[b] as BatchRef, unit, named);
         }
         // Counted after the unit's results are written (Atomics.add is sequentially
         // consistent): whoever counts the last unit knows every row has its result.
@@ -105,28 +107,35 @@ export class Applier {
     return { last, names: named.length === 0 ? null : named };
   }
 
-  /** Applies every row of a batch and writes each row's result into the batch. */
-  applyBatch(task: BatchRef, names: string[] = []): number {
+  /**
+   * Applies the rows of a batch that belong to `unit` (all of them for EVERY_UNIT), in
+   * row order, and writes each one's result into the batch. Rows of other units are
+   * left alone: another thread may be applying them.
+   */
+  applyBatch(task: BatchRef, unit = EVERY_UNIT, named: NamedRow[] = []): void {
     const c = this.columns(task);
     const rows = task.rows;
     const locks = this.w.locks;
     this.w.startBatch();
     let r = 0;
     try {
-      while (r < rows) {
+      for (; r < rows; r += rowsOf(c, r)) {
+        if (unit !== EVERY_UNIT && c.unit[r] !== unit) continue;
         locks.beforeRow();
-        r += this.applyRow(c, r, task.strings, names);
+        this.applyRow(c, r, task, named);
         locks.afterRow();
       }
     } catch (error) {
-      // Only the global lock's IX wait can fail outside a row: the rows not reached
-      // were not applied, and say so.
+      // Only the global lock's IX wait can fail outside a row: the unit's rows not
+      // reached were not applied, and say so.
       if (!(error instanceof LockTimeoutError)) throw error;
-      for (; r < rows; r++) c.status[r] = STATUS_LOCK_TIMEOUT;
+      for (; r < rows; r += rowsOf(c, r)) {
+        if (unit !== EVERY_UNIT && c.unit[r] !== unit) continue;
+        c.status.fill(STATUS_LOCK_TIMEOUT, r, r + rowsOf(c, r));
+      }
     } finally {
       locks.endBatch();
     }
-    return rows;
   }
 
   /** Copies a consistent cut of the given products: no half-applied order shows. */
@@ -147,32 +156,37 @@ export class Applier {
     return c;
   }
 
-  /** Applies the row at `r` (and, for an order, its items); returns rows consumed. */
-  private applyRow(
-    c: BatchColumns,
-    r: number,
-    strings: readonly string[],
-    names: string[],
-  ): number {
+  /** Applies the row at `r` (and, for an order, its items). */
+  private applyRow(c: BatchColumns, r: number, batch: BatchRef, named: NamedRow[]): void {
     const kind = c.kind[r];
-    if (kind === KIND_ORDER) return order(this.w, c, r);
+    if (kind === KIND_ORDER) {
+      order(this.w, c, r);
+      return;
+    }
     const slot = c.slot[r] as number;
     try {
       this.w.lock(slot);
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       c.status[r] = STATUS_LOCK_TIMEOUT;
-      return 1;
+      return;
     }
     try {
       if (kind === KIND_UPDATE) update(this.w, c, r, slot);
-      else if (kind === KIND_CREATE) create(this.w, c, r, slot, strings);
-      else if (kind === KIND_SET) set(this.w, c, r, slot, strings, names);
-      else if (kind === KIND_DELETE) remove(this.w, c, r, slot);
+      else if (kind === KIND_CREATE) create(this.w, c, r, slot, batch.strings);
+      else if (kind === KIND_SET) {
+        const kept: string[] = [];
+        set(this.w, c, r, slot, batch.strings, kept);
+        if (kept.length > 0) named.push([batch.id, r, kept[0] as string]);
+      } else if (kind === KIND_DELETE) remove(this.w, c, r, slot);
       else throw new Error(`unknown row kind ${kind}`);
     } finally {
       this.w.unlock(slot, 'Update processed by worker');
     }
-    return 1;
   }
+}
+
+/** Rows the row at `r` spans: an order's header and its items, else one. */
+function rowsOf(c: BatchColumns, r: number): number {
+  return c.kind[r] === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
 }

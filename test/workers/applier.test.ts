@@ -111,7 +111,7 @@ describe('applier', () => {
       type: 'batch',
       batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'] }],
     });
-    expect(names).toEqual({ last: true, names: [[9, ['Renamed']]] });
+    expect(names).toEqual({ last: true, names: [[9, 1, 'Renamed']] });
     expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);
   });
 });
