@@ -7,12 +7,13 @@ import {
   batchColumns,
   KIND_SET,
   KIND_UPDATE,
+  META_CLAIMED,
   META_STARTED,
   SET_NAME,
   SET_PRICE,
   STATUS_APPLIED,
 } from '../../memory/protocol.js';
-import { publishRecord } from '../../memory/records.js';
+import { emptyRecord, publishRecord, readRecord } from '../../memory/records.js';
 import { Applier } from '../../workers/applier.js';
 
 /**
@@ -88,6 +89,38 @@ describe('applier', () => {
     applier.applyTask({ type: 'batch', batches: [retry] });
     expect(c.slot[1]).toBe(1);
     expect(c.status[1]).toBe(STATUS_APPLIED);
+  });
+
+  it('gives each unit of a dispatch to one task only, and says which task applied the last', () => {
+    const { v, batches, applier } = setup([4, 4]);
+    // Two lanes across both batches: slots 0 and 2 in unit 0, slots 1 and 3 in unit 1.
+    for (const b of batches) {
+      const c = batchColumns(b.buffer, b.capacity);
+      for (let r = 0; r < b.rows; r++) c.unit[r] = (c.slot[r] as number) % 2;
+    }
+    const units = [0, 0, 2, 1, 0, 2];
+    const task = { type: 'batch' as const, batches, units };
+    // The dispatch's tasks run one after another here: the first claims both units,
+    // the others find none left. Each row is applied once, and the queue counted once.
+    expect(applier.applyTask(task)).toEqual({ last: true, names: null });
+    expect(applier.applyTask(task)).toEqual({ last: false, names: null });
+    expect(applier.applyTask(task)).toEqual({ last: false, names: null });
+    expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
+    for (let slot = 0; slot < 4; slot++) {
+      // Two rows per slot (one per batch): version 1 → 3, 10 → 8.
+      expect(readRecord(v, slot, emptyRecord())).toMatchObject({ version: 3, available: 8 });
+    }
+    const meta = batchColumns((batches[0] as BatchRef).buffer, 8).meta;
+    expect(Atomics.load(meta, META_CLAIMED)).toBe(5);
+  });
+
+  it('applies only the rows of the unit it claimed', () => {
+    const { batches, applier } = setup([4]);
+    const c = batchColumns((batches[0] as BatchRef).buffer, 8);
+    for (let r = 0; r < 4; r++) c.unit[r] = r === 2 ? 7 : 3;
+    // One unit: the rows of lane 7 only (row 2). The others stay pending.
+    applier.applyTask({ type: 'batch', batches, units: [7, 0, 1] });
+    expect([...c.status.subarray(0, 4)]).toEqual([0, 0, STATUS_APPLIED, 0]);
   });
 
   it('reports the name a price-only set kept, which only the worker saw', () => {
