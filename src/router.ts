@@ -27,7 +27,7 @@
  * shared memory that a dispatch's first task decrements when it starts).
  */
 import type { Piscina } from 'piscina';
-import { HDR_QUEUED, type SharedViews } from '../memory/layout.js';
+import { counter64, HDR_BUSY_US, HDR_QUEUED, type SharedViews } from '../memory/layout.js';
 import {
   type BatchColumns,
   type BatchRef,
@@ -117,6 +117,16 @@ const PARTITIONS = 4096;
 /** Lanes per pool thread: enough units that a thread free early finds one unclaimed. */
 const LANES_PER_THREAD = 4;
 
+/**
+ * Work, in thread time, worth a task of its own: below it, a helper task costs the
+ * caller's thread more (a message, an answer) than it saves the pool. Piscina's
+ * round trip is tens of microseconds.
+ */
+const TASK_WORTH_US = 500;
+
+/** Rows answered between two readings of the pool's busy time. */
+const COST_SAMPLE_ROWS = 256;
+
 /** A dispatch sent: its batches, and its tasks still to answer. */
 interface Dispatch {
   readonly batches: Batch[];
@@ -150,6 +160,13 @@ export class Router {
   private dispatches = 0;
   batches = 0;
   rows = 0;
+  /**
+   * Thread time a row has cost lately, µs: the pool's busy time over the rows answered
+   * meanwhile. Until measured, a row is taken to be worth a task of its own.
+   */
+  private rowUs = TASK_WORTH_US;
+  private sampledBusyUs = 0;
+  private rowsSinceSample = 0;
   /** Rows a batch buffer holds: room for the largest order even when maxBatch is smaller. */
   private readonly capacity: number;
 
@@ -208,7 +225,8 @@ export class Router {
       batch = this.spare.pop() ?? new Batch(this.capacity);
       staged.push(batch);
     }
-    batch.columns.unit.fill(lane, batch.rows, batch.rows + rows);
+    const unit = batch.columns.unit;
+    for (let r = batch.rows, end = r + rows; r < end; r++) unit[r] = lane;
     this.laneRows[lane] = (this.laneRows[lane] as number) + rows;
     this.staged += rows;
     this.scheduleFlush();
@@ -284,9 +302,11 @@ export class Router {
     Atomics.add(this.views.i32, HDR_QUEUED, rows);
     this.batches += group.length;
     this.rows += rows;
-    // One task per thread that can help, at most one per unit: each claims units until
-    // none is left, so the dispatch is done when all of them have answered.
-    const tasks = Math.min(this.workers, units.length / 3);
+    // One task per thread that can help, at most one per unit, and no more than the
+    // rows' measured cost is worth (route by cost: cheap rows go as one task, slow rows
+    // spread over every thread). Each task claims units until none is left.
+    const worth = Math.max(1, Math.ceil((rows * this.rowUs) / TASK_WORTH_US));
+    const tasks = Math.min(this.workers, units.length / 3, worth);
     const named = group.some((batch) => batch.strings.length > 0) ? new Map() : null;
     const dispatch: Dispatch = {
       batches: group,
@@ -345,9 +365,21 @@ export class Router {
     if (this.staged > 0) this.scheduleFlush();
   }
 
+  /** Updates the measured cost of a row, every COST_SAMPLE_ROWS rows answered. */
+  private measure(rows: number): void {
+    this.rowsSinceSample += rows;
+    if (this.rowsSinceSample < COST_SAMPLE_ROWS) return;
+    const busyUs = Number(Atomics.load(this.views.i64, counter64(HDR_BUSY_US)));
+    this.rowUs = (busyUs - this.sampledBusyUs) / this.rowsSinceSample;
+    this.sampledBusyUs = busyUs;
+    this.rowsSinceSample = 0;
+  }
+
   private settle(dispatch: Dispatch): void {
     const { error, named } = dispatch;
+    let rows = 0;
     for (const batch of dispatch.batches) {
+      rows += batch.rows;
       if (error === null) {
         this.events.done(batch, named?.get(batch.id) ?? null);
       } else {
@@ -358,6 +390,7 @@ export class Router {
         this.events.failed(batch, error);
       }
     }
+    this.measure(rows);
     if (this.roomWaiters.length > 0) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];
