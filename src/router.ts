@@ -35,6 +35,7 @@ import {
   type BatchTask,
   batchBytes,
   batchColumns,
+  EVERY_UNIT,
   type ListTask,
   META_STARTED,
 } from '../memory/protocol.js';
@@ -315,7 +316,12 @@ export class Router {
       named,
       error: null,
     };
-    const task: BatchTask = { type: 'batch', batches, units };
+    // A single task applies every row in row order: no lanes to pick out.
+    const task: BatchTask = {
+      type: 'batch',
+      batches,
+      units: tasks === 1 ? [EVERY_UNIT, 0, batches.length] : units,
+    };
     this.tasksInFlight += tasks;
     this.dispatches++;
     for (let t = 0; t < tasks; t++) {
