@@ -14,7 +14,9 @@
  * thread in the order they were written. A dispatch goes to several threads at once,
  * as one task each, and every task claims the next unclaimed unit until none is left
  * (BatchTask): whichever thread is free takes the next lane, so a handful of slow rows
- * spread over every thread, not only over those their partitions happen to pick.
+ * spread over every thread, not only over those their partitions happen to pick. How
+ * many threads a dispatch goes to follows what its rows have lately cost (one task per
+ * TASK_WORTH_US of pool time): cheap rows go as one task, in one pass.
  *
  * Lanes are split between PIPELINE streams, each with its own batches, so that rows
  * of one tick can leave as PIPELINE dispatches when as many places are free: one runs
