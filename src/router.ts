@@ -254,15 +254,20 @@ export class Router {
   }
 
   /**
-   * Sends the staged rows while fewer than PIPELINE dispatches are in flight: each
-   * stream as its own dispatch when as many places are free, else streams together.
-   * With no place free, the rows wait for a dispatch to be answered. `force` sends
-   * them regardless (closing).
+   * Sends the staged rows while fewer than PIPELINE dispatches are in flight (more for
+   * cheap rows, below): each stream as its own dispatch when as many places are free,
+   * else streams together. With no place free, the rows wait for a dispatch to be
+   * answered. `force` sends them regardless (closing).
    */
   readonly flush = (force = false): void => {
     this.flushScheduled = false;
     if (this.staged === 0) return;
-    const free = Math.max(force ? 1 : 0, PIPELINE - this.dispatches);
+    // Rows too cheap to be worth more than one task per stream go as single-task
+    // dispatches, which cannot spread: then as many may be in flight as the pool has
+    // places (PIPELINE per thread), as many tasks were before lanes.
+    const cheap = this.staged * this.rowUs < PIPELINE * TASK_WORTH_US;
+    const limit = cheap ? this.workers * PIPELINE : PIPELINE;
+    const free = Math.max(force ? 1 : 0, Math.min(PIPELINE, limit - this.dispatches));
     if (free === 0) return;
     const streams: number[] = [];
     for (let s = 0; s < PIPELINE; s++) {
