@@ -290,7 +290,9 @@ export class Router {
       }
       this.send(batches, units);
     }
-    this.epoch++;
+    // Kept an int32, as dealtIn stores it. A stamp left from 2^32 dispatches ago only
+    // reuses an old lane, for every row of its partition alike: still one lane.
+    this.epoch = (this.epoch + 1) | 0;
   };
 
   private send(group: Batch[], units: number[]): void {
