@@ -111,6 +111,10 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       idleTimeout: Number.POSITIVE_INFINITY,
       // A thread's next task waits in its own port while it runs one (router.ts).
       concurrentTasksPerWorker: PIPELINE,
+      // Piscina's Atomics wait loop reads every message waiting in a thread's port and
+      // runs them all before it posts the first answer: a dispatch's answer would wait
+      // for the next dispatch to run. One message event per task answers each in turn.
+      atomics: 'disabled',
       workerData: settings,
     });
     pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
