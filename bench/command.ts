@@ -40,8 +40,8 @@ export const BENCH_OPTIONS: OptionSpecs = {
   scenarios: {
     type: 'string',
     value: 'list',
-    help: 'scenarios by number or name: 1 cpu, 2 io, 3 hot, 4 read, 5 orders',
-    default: '1,2,3,4,5',
+    help: 'scenarios by number or name: 1 cpu, 2 io, 3 hot, 4 read, 5 orders, 6 few64, 7 few32',
+    default: '1,2,3,4,5,6,7',
   },
   'skip-peers': {
     type: 'boolean',
@@ -124,7 +124,7 @@ function readFlags(v: ReturnType<typeof parse>) {
     LOCK_MODES.includes(s as LockMode) ? s : null,
   ) as LockMode[];
   const known = scenarios();
-  const chosen = list('scenarios', String(v.scenarios ?? '1,2,3,4,5'), (s) => {
+  const chosen = list('scenarios', String(v.scenarios ?? BENCH_OPTIONS.scenarios?.default), (s) => {
     const found = known.find((k) => String(k.id) === s || k.key === s);
     return found === undefined ? null : found.id;
   }) as number[];

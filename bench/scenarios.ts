@@ -14,7 +14,7 @@ export type PeerKind =
   | 'redis-lua-pipelined';
 
 export interface Scenario {
-  /** 1–5, as the issue and the README number them. */
+  /** 1–7, as the issues and the README number them. */
   id: number;
   key: string;
   title: string;
@@ -59,6 +59,27 @@ export function scenarios(): Scenario[] {
   const cpu = catalog(2000);
   const io = catalog(800);
   const id = (p: ProductInput[], i: number) => (p[i] as ProductInput).productId;
+  const wide = catalog(5000);
+  const spread = new ProductPicker(wide.length, { kind: 'uniform' }, rng(11));
+  // Slow rows with few calls in flight: each tick writes a handful of rows, and they
+  // must still reach every free thread (issue 7).
+  const fewInFlight = (number: number, window: number): Scenario => ({
+    id: number,
+    key: `few${window}`,
+    short: `${window} in flight, hold 100 µs`,
+    title: `${window} calls in flight over 5000 products, I/O-like wait in the lock (hold 100 µs)`,
+    products: wide,
+    simulate: { workUs: 0, holdUs: 100 },
+    ops: Array.from({ length: 2000 }, () => ({
+      kind: 'update',
+      productId: id(wide, spread.next()),
+      delta: -1,
+    })),
+    window,
+    keyed: false,
+    maxKeys: 100_000,
+    peers: ['single-thread'],
+  });
   return [
     {
       id: 1,
@@ -142,5 +163,7 @@ export function scenarios(): Scenario[] {
       maxKeys: 100_000,
       peers: ['single-thread'],
     },
+    fewInFlight(6, 64),
+    fewInFlight(7, 32),
   ];
 }

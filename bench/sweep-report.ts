@@ -140,6 +140,24 @@ export function checkFigures(report: SweepReport): Figure[] {
     ['io', 'fine', 1],
     6.5,
   );
+  for (const [id, key] of [
+    [6, 'few64'],
+    [7, 'few32'],
+  ] as const) {
+    const inFlight = key.slice(3);
+    ratio(
+      `${id} (${inFlight} in flight, hold 100 µs): fine at 4 threads vs fine at 1`,
+      [key, 'fine', 4],
+      [key, 'fine', 1],
+      3.5,
+    );
+    ratio(
+      `${id} (${inFlight} in flight, hold 100 µs): fine vs global at 4 threads`,
+      [key, 'fine', 4],
+      [key, 'global', 4],
+      3.5,
+    );
+  }
   ratio(
     '1 (work 5 µs): fine at 2 threads vs fine at 1',
     ['cpu', 'fine', 2],

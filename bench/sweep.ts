@@ -20,7 +20,7 @@ import { type PeerKind, type Scenario, scenarios } from './scenarios.js';
 export interface SweepOptions {
   threads: number[];
   modes: LockMode[];
-  /** Scenario ids (1–5) to run. */
+  /** Scenario ids (1–7) to run. */
   scenarios: number[];
   peers: boolean;
   /** Per contender per round, ms. */

@@ -69,6 +69,7 @@ export const I32_COLUMNS = [
   'status',
   'resVersion',
   'resAux', // order: index of the failed item, else -1
+  'unit', // the lane the row was dealt to (router.ts): a dispatch's unit of work
 ] as const;
 
 export type F64Column = (typeof F64_COLUMNS)[number];
@@ -85,9 +86,13 @@ export const BATCH_ROW_BYTES =
 /**
  * A few words after the columns. META_STARTED is set by the worker when it takes the
  * batch (and takes its rows off the shared queue count), so that the caller can tell,
- * if the task fails, whether those rows still count as queued.
+ * if the task fails, whether those rows still count as queued. In a dispatch's first
+ * batch, META_CLAIMED is the next unit its tasks may claim (BatchTask.units) and
+ * META_APPLIED the number of units applied.
  */
 export const META_STARTED = 0;
+export const META_CLAIMED = 1;
+export const META_APPLIED = 2;
 export const META_WORDS = 4;
 
 export function batchBytes(capacity: number): number {
@@ -121,18 +126,38 @@ export interface BatchRef {
   readonly strings: readonly string[];
 }
 
-/** Apply the rows of one or more batches, in order. */
+/**
+ * A dispatch: batches whose rows are dealt into units (column UNIT), and one such task
+ * sent to each of several threads. Each task claims the next unclaimed unit
+ * (META_CLAIMED of the first batch) and applies that unit's rows in row order, then
+ * claims again until none is left: a unit's rows are applied by one thread in order,
+ * and whichever thread is free takes the next unit.
+ */
 export interface BatchTask {
   readonly type: 'batch';
   readonly batches: readonly BatchRef[];
+  /**
+   * Triples (unit, first batch, end batch): unit i is the rows whose UNIT column is
+   * units[3i], in batches[units[3i + 1]] up to batches[units[3i + 2]]. Absent: every
+   * row of every batch, as one unit.
+   */
+  readonly units?: readonly number[];
 }
 
-/**
- * What a batch task answers: the names of its applied price-only set rows, in row
- * order across its batches (a set that changed only the price reports the name the
- * product had when it was applied, which only the worker saw), or null when none.
- */
-export type BatchResult = string[] | null;
+/** UNIT value of a unit that takes every row of its batches, whatever the column says. */
+export const EVERY_UNIT = -1;
+
+/** What a batch task answers. */
+export interface BatchResult {
+  /** This task applied the dispatch's last unit: every row of it has its result. */
+  readonly last: boolean;
+  /**
+   * The names of the applied price-only set rows it applied, by batch id and row (a
+   * set that changed only the price reports the name the product had when it was
+   * applied, which only the worker saw), or null when none.
+   */
+  readonly names: (readonly [batchId: number, row: number, name: string])[] | null;
+}
 
 /** Copy a consistent cut of the given slots, under the global lock in S mode. */
 export interface ListTask {

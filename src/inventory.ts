@@ -103,6 +103,7 @@ export class Inventory {
         settler.settle(batch, error, null);
         this.activity.checkIdle();
       },
+      drained: () => this.activity.checkIdle(),
     });
     this.activity = new Activity(this.router);
     const rows = new RowWriter(this.router, catalog);

@@ -19,7 +19,7 @@ import type { InventoryError } from './errors.js';
 import type { Cached, IdempotencyCache } from './idempotency.js';
 import { orderOutcome, rowError, rowOutcome } from './outcomes.js';
 import type { NameCache } from './reads.js';
-import type { Batch, NameCursor } from './router.js';
+import type { Batch, KeptNames } from './router.js';
 import type { LockCounterReader } from './stats.js';
 import type { CreatedProduct, DeleteOutcome, Product, SetOutcome } from './types.js';
 
@@ -32,7 +32,7 @@ export class Settler {
   ) {}
 
   /** Answers every row of a completed (or failed) batch, in one pass. */
-  settle(b: Batch, error: unknown, names: NameCursor | null): void {
+  settle(b: Batch, error: unknown, names: KeptNames | null): void {
     const c = b.columns;
     for (let r = 0; r < b.rows; ) {
       const kind = c.kind[r];
@@ -99,7 +99,7 @@ export class Settler {
     return { ...this.product(b, r, name), offset: c.resOffset[r] as number };
   }
 
-  private set(b: Batch, r: number, names: NameCursor | null): SetOutcome | null {
+  private set(b: Batch, r: number, names: KeptNames | null): SetOutcome | null {
     const c = b.columns;
     if (c.status[r] !== STATUS_APPLIED) return rowOutcome(c, r, b.ids[r] as string) as SetOutcome;
     let name: string;
@@ -107,7 +107,7 @@ export class Settler {
       name = b.strings[c.str[r] as number] as string;
     } else {
       // A price-only set: the worker reports the name the product had when it applied.
-      name = names?.names[names.next++] ?? '';
+      name = names?.get(r) ?? '';
     }
     return {
       status: 'applied',

@@ -17,6 +17,7 @@ import { Catalog } from './catalog.js';
 import { InventoryError } from './errors.js';
 import { loadInitial } from './initial.js';
 import type { ResolvedOptions } from './options.js';
+import { PIPELINE } from './router.js';
 
 /** What open() hands the engine. */
 export interface Started {
@@ -108,7 +109,12 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       minThreads: o.workers,
       maxThreads: o.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 1,
+      // A thread's next task waits in its own port while it runs one (router.ts).
+      concurrentTasksPerWorker: PIPELINE,
+      // Piscina's Atomics wait loop reads every message waiting in a thread's port and
+      // runs them all before it posts the first answer: a dispatch's answer would wait
+      // for the next dispatch to run. One message event per task answers each in turn.
+      atomics: 'disabled',
       workerData: settings,
     });
     pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));

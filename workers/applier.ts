@@ -17,6 +17,7 @@ import {
   type BatchResult,
   type BatchTask,
   batchColumns,
+  EVERY_UNIT,
   KIND_CREATE,
   KIND_DELETE,
   KIND_ORDER,
@@ -24,6 +25,8 @@ import {
   KIND_UPDATE,
   type ListResult,
   type ListTask,
+  META_APPLIED,
+  META_CLAIMED,
   META_STARTED,
   STATUS_LOCK_TIMEOUT,
 } from '../memory/protocol.js';
@@ -43,6 +46,9 @@ export interface ApplierSettings {
   readonly debug: Logger | null;
 }
 
+/** A price-only set's kept name, by batch id and row. */
+type NamedRow = [batchId: number, row: number, name: string];
+
 export class Applier {
   private readonly w: Writer;
   private readonly timeoutMs: number;
@@ -57,47 +63,79 @@ export class Applier {
     this.w = new Writer(v, locks, settings.simulate, settings.debug);
   }
 
-  /** Applies every batch of a task, in order; answers the names price-only sets kept. */
+  /**
+   * Applies the units of a dispatch this thread claims, each unit's batches in order;
+   * answers the names price-only sets kept.
+   */
   applyTask(task: BatchTask): BatchResult {
     const start = performance.now();
+    const batches = task.batches;
     let rows = 0;
     // These rows no longer wait for a worker: they leave the bounded queue, and each
-    // batch says so, in the same step (if this task fails, the caller's thread must
-    // not take them off the count a second time).
-    for (const batch of task.batches) {
-      rows += batch.rows;
-      Atomics.store(this.columns(batch).meta, META_STARTED, 1);
+    // batch says so, in the same step (if the dispatch fails, the caller's thread must
+    // not take them off the count a second time). The dispatch's first task to start
+    // does it; compareExchange keeps its other tasks from doing it twice.
+    for (const batch of batches) {
+      if (Atomics.compareExchange(this.columns(batch).meta, META_STARTED, 0, 1) === 0) {
+        rows += batch.rows;
+      }
     }
-    Atomics.sub(this.v.i32, HDR_QUEUED, rows);
-    const names: string[] = [];
-    for (const batch of task.batches) this.applyBatch(batch, names);
+    if (rows > 0) Atomics.sub(this.v.i32, HDR_QUEUED, rows);
+    const units = task.units ?? [EVERY_UNIT, 0, batches.length];
+    const first = batches[0];
+    const named: NamedRow[] = [];
+    let last = false;
+    if (first !== undefined) {
+      const meta = this.columns(first).meta;
+      const count = units.length / 3;
+      // The claim is an atomic add: each unit goes to exactly one of the dispatch's
+      // tasks, whichever reaches it first.
+      for (let u = Atomics.add(meta, META_CLAIMED, 1); u < count; ) {
+        const unit = units[3 * u] as number;
+        const end = units[3 * u + 2] as number;
+        for (let b = units[3 * u + 1] as number; b < end; b++) {
+          this.applyBatch(batches[b] as BatchRef, unit, named);
+        }
+        // Counted after the unit's results are written (Atomics.add is sequentially
+        // consistent): whoever counts the last unit knows every row has its result.
+        last = Atomics.add(meta, META_APPLIED, 1) + 1 === count;
+        u = Atomics.add(meta, META_CLAIMED, 1);
+      }
+    }
     const busyUs = Math.round((performance.now() - start) * 1000);
     if (busyUs > 0) Atomics.add(this.v.i64, counter64(HDR_BUSY_US), BigInt(busyUs));
-    return names.length === 0 ? null : names;
+    return { last, names: named.length === 0 ? null : named };
   }
 
-  /** Applies every row of a batch and writes each row's result into the batch. */
-  applyBatch(task: BatchRef, names: string[] = []): number {
+  /**
+   * Applies the rows of a batch that belong to `unit` (all of them for EVERY_UNIT), in
+   * row order, and writes each one's result into the batch. Rows of other units are
+   * left alone: another thread may be applying them.
+   */
+  applyBatch(task: BatchRef, unit = EVERY_UNIT, named: NamedRow[] = []): void {
     const c = this.columns(task);
     const rows = task.rows;
     const locks = this.w.locks;
     this.w.startBatch();
     let r = 0;
     try {
-      while (r < rows) {
+      for (; r < rows; r += rowsOf(c, r)) {
+        if (unit !== EVERY_UNIT && c.unit[r] !== unit) continue;
         this.w.beforeRow();
-        r += this.applyRow(c, r, task.strings, names);
+        this.applyRow(c, r, task, named);
         locks.afterRow();
       }
     } catch (error) {
-      // Only the global lock's IX wait can fail outside a row: the rows not reached
-      // were not applied, and say so.
+      // Only the global lock's IX wait can fail outside a row: the unit's rows not
+      // reached were not applied, and say so.
       if (!(error instanceof LockTimeoutError)) throw error;
-      for (; r < rows; r++) c.status[r] = STATUS_LOCK_TIMEOUT;
+      for (; r < rows; r += rowsOf(c, r)) {
+        if (unit !== EVERY_UNIT && c.unit[r] !== unit) continue;
+        c.status.fill(STATUS_LOCK_TIMEOUT, r, r + rowsOf(c, r));
+      }
     } finally {
       locks.endBatch();
     }
-    return rows;
   }
 
   /** Copies a consistent cut of the given products: no half-applied order shows. */
@@ -118,32 +156,37 @@ export class Applier {
     return c;
   }
 
-  /** Applies the row at `r` (and, for an order, its items); returns rows consumed. */
-  private applyRow(
-    c: BatchColumns,
-    r: number,
-    strings: readonly string[],
-    names: string[],
-  ): number {
+  /** Applies the row at `r` (and, for an order, its items). */
+  private applyRow(c: BatchColumns, r: number, batch: BatchRef, named: NamedRow[]): void {
     const kind = c.kind[r];
-    if (kind === KIND_ORDER) return order(this.w, c, r);
+    if (kind === KIND_ORDER) {
+      order(this.w, c, r);
+      return;
+    }
     const slot = c.slot[r] as number;
     try {
       this.w.lock(slot);
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       c.status[r] = STATUS_LOCK_TIMEOUT;
-      return 1;
+      return;
     }
     try {
       if (kind === KIND_UPDATE) update(this.w, c, r, slot);
-      else if (kind === KIND_CREATE) create(this.w, c, r, slot, strings);
-      else if (kind === KIND_SET) set(this.w, c, r, slot, strings, names);
-      else if (kind === KIND_DELETE) remove(this.w, c, r, slot);
+      else if (kind === KIND_CREATE) create(this.w, c, r, slot, batch.strings);
+      else if (kind === KIND_SET) {
+        const kept: string[] = [];
+        set(this.w, c, r, slot, batch.strings, kept);
+        if (kept.length > 0) named.push([batch.id, r, kept[0] as string]);
+      } else if (kind === KIND_DELETE) remove(this.w, c, r, slot);
       else throw new Error(`unknown row kind ${kind}`);
     } finally {
       this.w.unlock(slot, 'Update processed by worker');
     }
-    return 1;
   }
+}
+
+/** Rows the row at `r` spans: an order's header and its items, else one. */
+function rowsOf(c: BatchColumns, r: number): number {
+  return c.kind[r] === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
 }

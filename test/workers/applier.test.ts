@@ -7,12 +7,13 @@ import {
   batchColumns,
   KIND_SET,
   KIND_UPDATE,
+  META_CLAIMED,
   META_STARTED,
   SET_NAME,
   SET_PRICE,
   STATUS_APPLIED,
 } from '../../memory/protocol.js';
-import { publishRecord } from '../../memory/records.js';
+import { emptyRecord, publishRecord, readRecord } from '../../memory/records.js';
 import { Applier } from '../../workers/applier.js';
 
 /**
@@ -59,7 +60,7 @@ describe('applier', () => {
   it('applies every batch of a task in order and takes its rows off the queue once', () => {
     const { v, batches, applier } = setup([3, 2]);
     // Nothing but stock rows: no names to report.
-    expect(applier.applyTask({ type: 'batch', batches })).toBeNull();
+    expect(applier.applyTask({ type: 'batch', batches })).toEqual({ last: true, names: null });
     expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
     for (const b of batches) {
       const c = batchColumns(b.buffer, b.capacity);
@@ -81,11 +82,45 @@ describe('applier', () => {
     const c = batchColumns((batches[0] as BatchRef).buffer, 8);
     c.kind[1] = KIND_UPDATE;
     c.status.fill(0);
+    // Reused, as the router reuses a buffer: its words (started, units claimed) cleared.
+    c.meta.fill(0);
     const retry: BatchRef = { ...(batches[0] as BatchRef), rows: 2 };
     Atomics.add(v.i32, HDR_QUEUED, 2);
     applier.applyTask({ type: 'batch', batches: [retry] });
     expect(c.slot[1]).toBe(1);
     expect(c.status[1]).toBe(STATUS_APPLIED);
+  });
+
+  it('gives each unit of a dispatch to one task only, and says which task applied the last', () => {
+    const { v, batches, applier } = setup([4, 4]);
+    // Two lanes across both batches: slots 0 and 2 in unit 0, slots 1 and 3 in unit 1.
+    for (const b of batches) {
+      const c = batchColumns(b.buffer, b.capacity);
+      for (let r = 0; r < b.rows; r++) c.unit[r] = (c.slot[r] as number) % 2;
+    }
+    const units = [0, 0, 2, 1, 0, 2];
+    const task = { type: 'batch' as const, batches, units };
+    // The dispatch's tasks run one after another here: the first claims both units,
+    // the others find none left. Each row is applied once, and the queue counted once.
+    expect(applier.applyTask(task)).toEqual({ last: true, names: null });
+    expect(applier.applyTask(task)).toEqual({ last: false, names: null });
+    expect(applier.applyTask(task)).toEqual({ last: false, names: null });
+    expect(Atomics.load(v.i32, HDR_QUEUED)).toBe(0);
+    for (let slot = 0; slot < 4; slot++) {
+      // Two rows per slot (one per batch): version 1 → 3, 10 → 8.
+      expect(readRecord(v, slot, emptyRecord())).toMatchObject({ version: 3, available: 8 });
+    }
+    const meta = batchColumns((batches[0] as BatchRef).buffer, 8).meta;
+    expect(Atomics.load(meta, META_CLAIMED)).toBe(5);
+  });
+
+  it('applies only the rows of the unit it claimed', () => {
+    const { batches, applier } = setup([4]);
+    const c = batchColumns((batches[0] as BatchRef).buffer, 8);
+    for (let r = 0; r < 4; r++) c.unit[r] = r === 2 ? 7 : 3;
+    // One unit: the rows of lane 7 only (row 2). The others stay pending.
+    applier.applyTask({ type: 'batch', batches, units: [7, 0, 1] });
+    expect([...c.status.subarray(0, 4)]).toEqual([0, 0, STATUS_APPLIED, 0]);
   });
 
   it('reports the name a price-only set kept, which only the worker saw', () => {
@@ -109,7 +144,7 @@ describe('applier', () => {
       type: 'batch',
       batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'] }],
     });
-    expect(names).toEqual(['Renamed']);
+    expect(names).toEqual({ last: true, names: [[9, 1, 'Renamed']] });
     expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);
   });
 });
