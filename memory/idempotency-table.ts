@@ -34,6 +34,13 @@
  * MurmurHash3's fmix32 so that the low bits, which pick the bucket, mix every unit.
  */
 
+import {
+  STATUS_APPLIED,
+  STATUS_INSUFFICIENT,
+  STATUS_NOT_FOUND,
+  STATUS_VERSION_CONFLICT,
+} from './protocol.js';
+
 export const WORD_BYTES = Int32Array.BYTES_PER_ELEMENT;
 
 /** Identifies a buffer laid out by this module ("LKID"). */
@@ -132,16 +139,20 @@ export const ORDER_ITEM_BYTES = ORDER_ITEM_FLOATS * Float64Array.BYTES_PER_ELEME
  * holds them all) and E_ITEMS says which item or how many.
  */
 export const ENTRY_EMPTY = 0;
-/** applied: available, version, lastUpdated, offset (an order's: per item, in the arena). */
-export const OUTCOME_APPLIED = 1;
+/**
+ * The outcomes kept by number are the rows' own statuses (memory/protocol.ts), so that
+ * a replay is decoded by the same code as a row (src/outcomes.ts).
+ * applied: available, version, lastUpdated, offset (an order's: per item, in the arena).
+ */
+export const OUTCOME_APPLIED = STATUS_APPLIED;
 /** version_conflict: version, available (an order's: of item E_ITEMS). */
-export const OUTCOME_VERSION_CONFLICT = 2;
+export const OUTCOME_VERSION_CONFLICT = STATUS_VERSION_CONFLICT;
 /** insufficient_inventory: available, version (an order's: of item E_ITEMS). */
-export const OUTCOME_INSUFFICIENT = 3;
+export const OUTCOME_INSUFFICIENT = STATUS_INSUFFICIENT;
 /** product_not_found (an order's: item E_ITEMS, which may be one past its items). */
-export const OUTCOME_NOT_FOUND = 4;
-/** Any other outcome: kept by the table's owner under E_SIDE. */
-export const OUTCOME_SIDE = 5;
+export const OUTCOME_NOT_FOUND = STATUS_NOT_FOUND;
+/** Any other outcome: kept by the table's owner under E_SIDE (no row status has it). */
+export const OUTCOME_SIDE = 0x100;
 
 /** Payload kinds. */
 export const PAYLOAD_UPDATE = 1;

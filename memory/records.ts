@@ -167,12 +167,6 @@ export function lockedAvailable(v: SharedViews, slot: number): number {
 export function lockedLastUpdated(v: SharedViews, slot: number): number {
   return v.f64[float64(copy0(slot) + REC_LAST_UPDATED)] as number;
 }
-export function lockedNameRev(v: SharedViews, slot: number): number {
-  return v.i32[copy0(slot) + REC_NAME_REV] as number;
-}
-export function lockedPrice(v: SharedViews, slot: number): number {
-  return v.f64[float64(copy0(slot) + REC_PRICE)] as number;
-}
 
 /** Publishes a stock change: the fields every update touches, and nothing else. */
 export function publishStock(

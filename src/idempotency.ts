@@ -55,7 +55,7 @@ import {
 } from '../memory/idempotency-table.js';
 import { isoTime } from './clock.js';
 import { KeysInFlight } from './keys-in-flight.js';
-import { copyOutcome } from './outcomes.js';
+import { copyOutcome, failedOrder, type StockOutcome, stockOutcome } from './outcomes.js';
 import type { UpdateCopy } from './requests.js';
 import type { Applied, OrderApplied, OrderOutcome, UpdateOutcome } from './types.js';
 
@@ -230,34 +230,20 @@ export class IdempotencyCache {
       return copyOutcome(this.side.get(t.i32[base + E_SIDE] as number) as Cached);
     if (payload.kind === ORDER)
       return this.orderReplay(t, e, state, payload.items as readonly UpdateCopy[]);
-    const productId = payload.productId;
-    switch (state) {
-      case OUTCOME_APPLIED:
-        return {
-          status: 'applied',
-          productId,
-          available: t.number(e, E_AVAILABLE),
-          version: t.number(e, E_VERSION),
-          lastUpdated: isoTime(t.number(e, E_LAST_UPDATED)),
-          offset: t.number(e, E_OFFSET),
-        };
-      case OUTCOME_VERSION_CONFLICT:
-        return {
-          status: 'version_conflict',
-          productId,
-          version: t.number(e, E_VERSION),
-          available: t.number(e, E_AVAILABLE),
-        };
-      case OUTCOME_INSUFFICIENT:
-        return {
-          status: 'insufficient_inventory',
-          productId,
-          available: t.number(e, E_AVAILABLE),
-          version: t.number(e, E_VERSION),
-        };
-      default:
-        return { status: 'product_not_found', productId };
-    }
+    return this.stockReplay(t, e, state, payload.productId) as UpdateOutcome;
+  }
+
+  /** A stock outcome with entry `e`'s figures, decoded as a row's would be. */
+  private stockReplay(t: IdempotencyTable, e: number, state: number, productId: string) {
+    const applied = state === OUTCOME_APPLIED;
+    return stockOutcome(
+      state,
+      productId,
+      t.number(e, E_AVAILABLE),
+      t.number(e, E_VERSION),
+      applied ? t.number(e, E_LAST_UPDATED) : 0,
+      applied ? t.number(e, E_OFFSET) : 0,
+    ) as Exclude<StockOutcome, null>;
   }
 
   /** An order's outcome rebuilt from entry `e`, its item ids from the payload's items. */
@@ -286,27 +272,10 @@ export class IdempotencyCache {
     // The item that failed, or for an unknown product, the one it names (which may be
     // past those sent to a worker, but never past the order's items).
     const productId = (items[failedItem] as UpdateCopy).productId;
-    if (state === OUTCOME_VERSION_CONFLICT) {
-      const version = t.number(e, E_VERSION);
-      return {
-        status: 'version_conflict',
-        productId,
-        version,
-        available: t.number(e, E_AVAILABLE),
-        failedItem,
-      };
-    }
-    if (state === OUTCOME_INSUFFICIENT) {
-      const available = t.number(e, E_AVAILABLE);
-      return {
-        status: 'insufficient_inventory',
-        productId,
-        available,
-        version: t.number(e, E_VERSION),
-        failedItem,
-      };
-    }
-    return { status: 'product_not_found', productId, failedItem };
+    return failedOrder(
+      this.stockReplay(t, e, state, productId) as Exclude<StockOutcome, Applied | null>,
+      failedItem,
+    );
   }
 
   /**
