@@ -94,10 +94,25 @@ export const R_TAIL = 2;
  * A snapshot replays the journal from the least of these (see workers/journal.ts).
  */
 export const R_LOW = 4;
-/** While the owner is between taking offsets and committing their records: how many. */
+/**
+ * The owner's place in the commit protocol (workers/recorder.ts), read only after it
+ * died: STAGE_TAKEN, it took R_PENDING_COUNT offsets from R_PENDING_FIRST (a Float64)
+ * and has not committed them; STAGE_COMMITTED, it committed the records from unit
+ * R_COMMIT_START to TAIL and may not have published them to their slots.
+ */
 export const R_PENDING_COUNT = 6;
-/** …and the first of them, as a Float64 (plain stores: read only after the owner died). */
+export const R_STAGE = 7;
 export const R_PENDING_FIRST = 8;
+export const R_COMMIT_START = 10;
+/** The global lock mode the owner holds: GLOBAL_NONE, GLOBAL_IX or GLOBAL_X. */
+export const R_GLOBAL = 11;
+
+export const STAGE_NONE = 0;
+export const STAGE_TAKEN = 1;
+export const STAGE_COMMITTED = 2;
+export const GLOBAL_NONE = 0;
+export const GLOBAL_IX = 1;
+export const GLOBAL_X = 2;
 
 export function ringControl(ring: number): number {
   return CL_HEADER_WORDS + ring * WORDS_PER_LINE;
@@ -316,10 +331,11 @@ export interface ChangeFields {
   expected: number;
   slot: number;
   generation: number;
-  /** The product id's UTF-8 bytes (idBytes.subarray(0, idLength)). */
+  /** The product id's UTF-8 bytes: idLength bytes of idBytes from idStart. */
   idBytes: Uint8Array;
+  idStart: number;
   idLength: number;
-  /** The name's UTF-8 bytes, or nameLength -1 for none. */
+  /** The name's UTF-8 bytes (nameLength bytes of nameBytes from 0), or nameLength -1. */
   nameBytes: Uint8Array;
   nameLength: number;
   /** The idempotency key, or null. */
@@ -343,6 +359,7 @@ export function emptyChange(): ChangeFields {
     slot: -1,
     generation: 0,
     idBytes: new Uint8Array(64),
+    idStart: 0,
     idLength: 0,
     nameBytes: new Uint8Array(48),
     nameLength: -1,
@@ -389,11 +406,12 @@ export function encodeChange(cv: ChangeViews, at: number, c: ChangeFields): numb
   i32[w + 18] = c.slot;
   i32[w + 19] = c.generation;
   let p = at + C_HEADER_BYTES;
-  u8.set(c.idBytes.subarray(0, c.idLength), p);
-  p += c.idLength;
+  // Byte loops: ids and names are a few dozen bytes, and a subarray would allocate.
+  const id = c.idBytes;
+  for (let i = 0, from = c.idStart; i < c.idLength; i++) u8[p++] = id[from + i] as number;
   if (hasName) {
-    u8.set(c.nameBytes.subarray(0, c.nameLength), p);
-    p += c.nameLength;
+    const name = c.nameBytes;
+    for (let i = 0; i < c.nameLength; i++) u8[p++] = name[i] as number;
   }
   const keyLength = c.key === null ? 0 : writeText(u8, p, c.key);
   p += keyLength;
@@ -473,6 +491,16 @@ export class RingWriter {
     return this.start + at * 8;
   }
 
+  /** Whether `c` fits now, without waiting for the journal thread. */
+  fits(c: ChangeFields): boolean {
+    const units = boundOf(c) >> 3;
+    const size = this.mask + 1;
+    const at = this.tail & this.mask;
+    const pad = at + units > size ? size - at : 0;
+    const head = Atomics.load(this.cv.i32, this.control + R_HEAD);
+    return ((this.tail - head) >>> 0) + pad + units <= size;
+  }
+
   /** Appends `c`, unpublished. */
   write(c: ChangeFields): void {
     const at = this.reserve(boundOf(c));
@@ -484,7 +512,13 @@ export class RingWriter {
   commit(): void {
     const i32 = this.cv.i32;
     Atomics.store(i32, this.control + R_TAIL, this.tail);
+    Atomics.store(i32, this.control + R_STAGE, STAGE_COMMITTED);
     this.wakeJournal();
+  }
+
+  /** Where the records not yet committed start (units). */
+  get committedTail(): number {
+    return Atomics.load(this.cv.i32, this.control + R_TAIL);
   }
 
   /** Drops what was written since the last commit. */
@@ -511,12 +545,21 @@ export class RingWriter {
 
   /** Offsets taken and not yet committed (read after a death). */
   setPending(first: number, count: number): void {
+    const i32 = this.cv.i32;
     this.cv.f64[(this.control + R_PENDING_FIRST) >> 1] = first;
-    Atomics.store(this.cv.i32, this.control + R_PENDING_COUNT, count);
+    i32[this.control + R_PENDING_COUNT] = count;
+    i32[this.control + R_COMMIT_START] = this.tail;
+    Atomics.store(i32, this.control + R_STAGE, STAGE_TAKEN);
   }
 
+  /** The committed records are published in their slots too. */
   clearPending(): void {
-    Atomics.store(this.cv.i32, this.control + R_PENDING_COUNT, 0);
+    Atomics.store(this.cv.i32, this.control + R_STAGE, STAGE_NONE);
+  }
+
+  /** The global lock mode this thread holds now (GLOBAL_*). */
+  holdsGlobal(mode: number): void {
+    Atomics.store(this.cv.i32, this.control + R_GLOBAL, mode);
   }
 }
 

@@ -75,6 +75,12 @@ export const HDR_QUEUED = 3 * WORDS_PER_LINE;
  */
 export const HDR_BUSY_US = 4 * WORDS_PER_LINE;
 
+/**
+ * Line 5: product write locks taken since open, counted only under the test hook
+ * `simulate.crash` (workers/crash.ts), which picks the n-th to die holding.
+ */
+export const HDR_LOCKS_TAKEN = 5 * WORDS_PER_LINE;
+
 export const HEADER_WORDS = 8 * WORDS_PER_LINE;
 
 // ---------------------------------------------------------------------------
@@ -110,6 +116,12 @@ export const LOCK_WORDS = 10;
 export const SLOT_LATCH_SEQ = SLOT_LOCK + LOCK_WORDS;
 /** Length in bytes of the product id stored at SLOT_ID. */
 export const SLOT_ID_LEN = SLOT_LATCH_SEQ + 1;
+/**
+ * The threadId of the pool thread holding the slot's write lock, 0 when none (the
+ * robust-mutex owner): if that thread dies, the caller's thread finds the locks it
+ * held by this word and frees them (src/thread-death.ts).
+ */
+export const SLOT_OWNER = SLOT_ID_LEN + 1;
 
 /** Two copies of the published record, each three cache lines. */
 export const SLOT_COPY_0 = 1 * WORDS_PER_LINE;

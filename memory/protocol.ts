@@ -45,6 +45,8 @@ export const ORDER_PROBE = 1;
 // --- Flags in AUX for KIND_SET ---
 export const SET_PRICE = 1;
 export const SET_NAME = 2;
+/** A stock take: AMOUNT is the absolute count to set. */
+export const SET_AVAILABLE = 4;
 
 /** EXPECTED value meaning "whatever version is current". */
 export const ANY_VERSION = -1;
@@ -70,6 +72,7 @@ export const I32_COLUMNS = [
   'resVersion',
   'resAux', // order: index of the failed item, else -1
   'unit', // the lane the row was dealt to (router.ts): a dispatch's unit of work
+  'key', // index into the task's strings of the row's idempotency key (an order's: on its header), or -1
 ] as const;
 
 export type F64Column = (typeof F64_COLUMNS)[number];
@@ -122,8 +125,10 @@ export interface BatchRef {
   readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   readonly rows: number;
-  /** Ids and names for create and set rows, by index; empty for stock updates. */
+  /** Ids and names for create and set rows, by index (column STR). */
   readonly strings: readonly string[];
+  /** Idempotency keys of keyed rows, by index (column KEY). */
+  readonly keys: readonly string[];
 }
 
 /**
@@ -174,6 +179,8 @@ export interface ListResult {
   readonly lastUpdated: Float64Array;
   readonly price: Float64Array;
   readonly names: string[];
+  /** The last change offset taken when the cut was made: the cut is the state as of it. */
+  offset: number;
 }
 
 export type Task = BatchTask | ListTask;
@@ -188,4 +195,11 @@ export interface WorkerSettings {
   readonly logLevel: string;
   /** File descriptor or path for worker log lines (pino cannot cross threads). */
   readonly logDestination: number | string;
+  /**
+   * The change log's rings (memory/change-log.ts), or null when changes are not
+   * recorded (no data directory and no feed window).
+   */
+  readonly changeBuffer: SharedArrayBuffer | null;
+  /** The test hook simulate.crash, or null. */
+  readonly crash: { readonly after: number; readonly at: 'locked' | 'publishing' } | null;
 }

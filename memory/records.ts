@@ -305,3 +305,21 @@ export function loadRecord(
   writeLoadedCopy(v, base + SLOT_COPY_0, r, length);
   writeLoadedCopy(v, base + SLOT_COPY_1, r, length);
 }
+
+/**
+ * Repairs the latch of a slot whose writer died mid-publish (its sequence odd: copy 0
+ * half rewritten, copy 1 intact). Copy 1 is copied over copy 0 while readers still
+ * read copy 1, then the sequence is made even again. A slot whose sequence is even
+ * needs nothing: copy 0, which readers read, was complete. Run by the caller's
+ * thread on a slot whose writer is dead, so no one else writes it meanwhile.
+ */
+export function repairLatch(v: SharedViews, slot: number): boolean {
+  const i32 = v.i32;
+  const base = slotBase(slot);
+  if ((Atomics.load(i32, base + SLOT_LATCH_SEQ) & 1) === 0) return false;
+  for (let w = 0; w < COPY_WORDS; w++) {
+    Atomics.store(i32, base + SLOT_COPY_0 + w, Atomics.load(i32, base + SLOT_COPY_1 + w));
+  }
+  Atomics.add(i32, base + SLOT_LATCH_SEQ, 1);
+  return true;
+}

@@ -66,6 +66,7 @@ export class Activity {
   checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
     if (this.feeders > 0 || this.lists > 0 || this.router.tasksInFlight > 0) return;
+    if (this.router.awaitingDurable > 0) return;
     if (this.router.stagedRows > 0) {
       this.router.flush(true);
       return;

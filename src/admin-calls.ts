@@ -2,7 +2,14 @@
  * Admission of the admin calls: `createProducts` (all or none), `setProduct` and
  * `deleteProduct`, from requests already read once (requests.ts) to rows.
  */
-import { KIND_CREATE, KIND_DELETE, KIND_SET, SET_NAME, SET_PRICE } from '../memory/protocol.js';
+import {
+  KIND_CREATE,
+  KIND_DELETE,
+  KIND_SET,
+  SET_AVAILABLE,
+  SET_NAME,
+  SET_PRICE,
+} from '../memory/protocol.js';
 import type { Activity } from './activity.js';
 import type { Catalog } from './catalog.js';
 import { InventoryError } from './errors.js';
@@ -80,8 +87,12 @@ export class AdminCalls {
     const b = this.rows.row(KIND_SET, slot, s.productId, 0, s.expected);
     const r = b.rows - 1;
     const c = b.columns;
-    c.aux[r] = (s.price !== undefined ? SET_PRICE : 0) | (s.name !== undefined ? SET_NAME : 0);
+    c.aux[r] =
+      (s.price !== undefined ? SET_PRICE : 0) |
+      (s.name !== undefined ? SET_NAME : 0) |
+      (s.available !== undefined ? SET_AVAILABLE : 0);
     c.price[r] = s.price ?? 0;
+    c.amount[r] = s.available ?? 0;
     c.str[r] = b.strings.length;
     b.strings.push(s.name ?? '');
     b.sinks[r] = d as Sink<unknown>;

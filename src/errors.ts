@@ -20,7 +20,13 @@ export type InventoryErrorCode =
   /** A pool thread failed; requests it had not applied were not applied. */
   | 'WORKER_FAILED'
   /** The compiled worker module is missing: run `npm run build`. */
-  | 'WORKER_NOT_BUILT';
+  | 'WORKER_NOT_BUILT'
+  /** Another process (or engine) has the data directory open. */
+  | 'DATA_DIR_LOCKED'
+  /** A journal or snapshot file has a bad record before good ones (names file and byte). */
+  | 'CORRUPT_JOURNAL'
+  /** changes() asked for offsets older than the oldest retained (named in the message and `oldest`). */
+  | 'OFFSET_EXPIRED';
 
 export class InventoryError extends Error {
   readonly code: InventoryErrorCode;

@@ -327,9 +327,20 @@ export class IdempotencyCache {
     this.store(key, this.hashOf(key), p, outcome);
   }
 
-  private store(key: string, h: number, p: Payload, outcome: Cached): void {
-    const now = this.now();
-    this.trim(now, true);
+  /**
+   * Remembers a key recovered from the journal as it was first answered at `at` (ms),
+   * so that it expires when it would have: open, before any call, in the order the
+   * keys were first answered. A key that has expired meanwhile is not remembered.
+   */
+  restore(key: string, p: Payload, outcome: Cached, at: number): void {
+    if (at + this.ttlMs <= this.now()) return;
+    if (this.check(key, p) !== undefined) return;
+    this.store(key, this.hashOf(key), p, outcome, at);
+  }
+
+  private store(key: string, h: number, p: Payload, outcome: Cached, at?: number): void {
+    const now = at ?? this.now();
+    this.trim(this.now(), true);
     // The key is new to the table: check() forgot it if it had expired there.
     const text = p.kind === ORDER ? p.fingerprint : p.productId;
     const state = this.shapeOf(p, outcome);

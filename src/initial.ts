@@ -64,6 +64,17 @@ export function initialProducts(products: readonly unknown[]): ProductCopy[] {
   });
 }
 
+/** A product as recovered from a data directory: trusted, with its history. */
+export interface RecoveredProduct {
+  readonly productId: string;
+  readonly name: string;
+  readonly available: number;
+  readonly price: number;
+  readonly version: number;
+  /** ms since the epoch */
+  readonly lastUpdated: number;
+}
+
 /** One load of an initial catalog, run in slices (loadInitial) or in one go. */
 class InitialLoad {
   private readonly record = emptyRecord();
@@ -75,6 +86,8 @@ class InitialLoad {
     private readonly v: SharedViews,
     private readonly catalog: Catalog,
     private readonly products: readonly unknown[],
+    /** Recovered products carry their own version and time, and need no checking. */
+    private readonly recovered = false,
   ) {
     this.record.state = STATE_LIVE;
     this.record.version = 1;
@@ -95,10 +108,16 @@ class InitialLoad {
         this.next = i;
         return false;
       }
-      const p = initialProduct(products[i], i, catalog);
+      const p = this.recovered
+        ? (products[i] as RecoveredProduct)
+        : initialProduct(products[i], i, catalog);
       const slot = catalog.assign(p.productId);
       this.loaded[i] = p.productId;
       record.generation = catalog.generations[slot] as number;
+      if (this.recovered) {
+        record.version = (p as RecoveredProduct).version;
+        record.lastUpdated = (p as RecoveredProduct).lastUpdated;
+      }
       record.available = p.available;
       record.price = p.price;
       loadRecord(v, slot, record, p.productId, p.name);
@@ -107,10 +126,13 @@ class InitialLoad {
     return true;
   }
 
-  /** Hands the catalog its ids in order; each initial product took one offset. */
-  finish(sorted: readonly string[]): void {
+  /**
+   * Hands the catalog its ids in order. The last offset taken is `offset`: for an
+   * initial catalog, each product took one.
+   */
+  finish(sorted: readonly string[], offset = this.products.length): void {
     this.catalog.ordered(sorted);
-    Atomics.store(this.v.i64, counter64(HDR_OFFSET), BigInt(this.products.length));
+    Atomics.store(this.v.i64, counter64(HDR_OFFSET), BigInt(offset));
   }
 }
 
@@ -126,6 +148,21 @@ export async function loadInitial(
   const load = new InitialLoad(v, catalog, products);
   while (!load.run(performance.now() + CHUNK_MS)) await turn();
   load.finish(await sortIds(load.loaded, CHUNK_MS, turn));
+}
+
+/**
+ * Loads the state recovered from a data directory (journal/recover.ts) the same way;
+ * `lastOffset` is the last change offset the journal holds.
+ */
+export async function loadRecovered(
+  v: SharedViews,
+  catalog: Catalog,
+  products: readonly RecoveredProduct[],
+  lastOffset: number,
+): Promise<void> {
+  const load = new InitialLoad(v, catalog, products, true);
+  while (!load.run(performance.now() + CHUNK_MS)) await turn();
+  load.finish(await sortIds(load.loaded, CHUNK_MS, turn), lastOffset);
 }
 
 /** The same load in one go, for an engine built in a constructor (the bench's peer). */

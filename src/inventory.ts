@@ -8,6 +8,9 @@
  *   router.ts        rows → batches on the pool's threads
  *   settle.ts        batches back → outcomes, idempotency, catalog
  *   reads.ts         get (never waits), list (a consistent cut)
+ *   durable.ts       answers held until their changes are durable
+ *   feed.ts          changes, checkpoint, snapshot (the journal thread's side)
+ *   thread-death.ts  what a dead pool thread held, repaired and freed
  *   stats.ts         lockStats, stats, from shared memory
  *
  * Everything here runs on the caller's thread and never blocks it. A call that
@@ -16,12 +19,16 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
+import type { ChangeViews } from '../memory/change-log.js';
 import type { SharedViews } from '../memory/layout.js';
 import { Activity } from './activity.js';
 import { AdminCalls } from './admin-calls.js';
 import type { Catalog } from './catalog.js';
+import { DurableGate } from './durable.js';
 import { InventoryError } from './errors.js';
+import { Feed } from './feed.js';
 import { IdempotencyCache } from './idempotency.js';
+import type { JournalClient } from './journal/client.js';
 import { LIST_LIMIT, MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
 import { queueFull } from './outcomes.js';
 import { NameCache, Reads } from './reads.js';
@@ -36,13 +43,18 @@ import {
   readUpdate,
   type UpdateCopy,
 } from './requests.js';
+import { restoreKeys } from './restore-keys.js';
 import { Router } from './router.js';
 import { RowWriter } from './rows.js';
 import { Settler } from './settle.js';
-import { start } from './startup.js';
+import { type Started, start } from './startup.js';
 import { engineStats, LockCounterReader } from './stats.js';
 import { FULL, StockCalls } from './stock-calls.js';
+import { ThreadDeaths } from './thread-death.js';
 import type {
+  ChangesOptions,
+  ChangesPage,
+  Checkpoint,
   CreatedProduct,
   DeleteOptions,
   DeleteOutcome,
@@ -59,6 +71,7 @@ import type {
   QueueFull,
   SetOutcome,
   SetProductRequest,
+  Snapshot,
   UpdateOutcome,
   UpdateRequest,
 } from './types.js';
@@ -80,20 +93,32 @@ export class Inventory {
   private closing = false;
   private closed: Promise<void> | null = null;
   private queueFullCount = 0;
+  private readonly views: SharedViews;
+  private readonly catalog: Catalog;
+  private readonly pool: Piscina;
+  private readonly log: Logger;
+  private readonly gate: DurableGate;
+  private readonly feed: Feed;
+  private readonly journal: JournalClient;
+  private readonly deaths: ThreadDeaths;
 
   private constructor(
-    private readonly views: SharedViews,
-    private readonly catalog: Catalog,
-    private readonly pool: Piscina,
+    private readonly started: Started,
     private readonly options: ResolvedOptions,
-    private readonly log: Logger,
-    private readonly closeLog: () => void,
   ) {
     const o = options;
+    const { views, catalog, pool, changes, journal } = started;
+    this.views = views;
+    this.catalog = catalog;
+    this.pool = pool;
+    this.log = started.log;
+    this.journal = journal;
     this.idem = new IdempotencyCache(o.idempotency.ttlMs, o.idempotency.maxKeys);
     this.locks = new LockCounterReader(views, catalog, o.lockMode);
+    this.gate = new DurableGate(views, changes, journal, o.dataDir !== null);
+    this.deaths = new ThreadDeaths(views, changes, o.lockTimeoutMs, started.log);
     const names = new NameCache(views.capacity);
-    const settler = new Settler(this.idem, catalog, names, this.locks);
+    const settler = new Settler(this.idem, catalog, names, this.locks, this.deaths);
     this.router = new Router(pool, views, o.workers, o.maxBatch, o.queueSize, {
       done: (batch, batchNames) => {
         settler.settle(batch, null, batchNames);
@@ -104,13 +129,26 @@ export class Inventory {
         this.activity.checkIdle();
       },
       drained: () => this.activity.checkIdle(),
+      whenDurable: (answer) => this.gate.whenDurable(answer),
+      taskFailed: () => this.repairDeadThreads(),
     });
     this.activity = new Activity(this.router);
     const rows = new RowWriter(this.router, catalog);
     this.stock = new StockCalls(this.router, catalog, rows, this.idem, this.activity);
     this.admin = new AdminCalls(this.router, catalog, rows, this.activity);
     this.reads = new Reads(views, catalog, this.router, names);
+    this.feed = new Feed(journal, this.gate, this.reads, o.dataDir !== null);
     this.maxOrderItems = Math.min(MAX_ORDER_ITEMS, o.queueSize - 1);
+    if (started.recovered !== null) restoreKeys(this.idem, started.recovered.keys);
+  }
+
+  /**
+   * A task failed: if its thread died, free what it held (thread-death.ts) before its
+   * rows are answered, so that they are answered truthfully.
+   */
+  private repairDeadThreads(): void {
+    const alive = new Set(this.pool.threads.map((t) => t.threadId));
+    this.deaths.repair(alive);
   }
 
   /**
@@ -120,8 +158,9 @@ export class Inventory {
    */
   static async open(options: InventoryOptions = {}): Promise<Inventory> {
     const o = resolveOptions(options);
-    const { views, catalog, pool, log, closeLog } = await start(o);
-    const inventory = new Inventory(views, catalog, pool, o, log, closeLog);
+    const started = await start(o);
+    const { log, recovered } = started;
+    const inventory = new Inventory(started, o);
     log.info(
       {
         workers: o.workers,
@@ -133,6 +172,16 @@ export class Inventory {
         simulate: o.simulate,
         lockTimeoutMs: o.lockTimeoutMs,
         maxBatch: o.maxBatch,
+        dataDir: o.dataDir,
+        durability: o.dataDir === null ? 'memory' : o.durability,
+        recovered:
+          recovered === null
+            ? null
+            : {
+                products: recovered.products.length,
+                nextOffset: recovered.nextOffset,
+                keys: recovered.keys.length,
+              },
         cores: os.availableParallelism(),
       },
       'lockstock opened',
@@ -271,6 +320,30 @@ export class Inventory {
     return Promise.resolve(queueFull(this.options.queueSize));
   }
 
+  // --- Durability ----------------------------------------------------------------
+
+  /**
+   * Changes with offsets above `after`, in offset order, durable ones only. With
+   * `waitMs` and nothing newer, resolves as soon as a change arrives or at `waitMs`.
+   * Rejects OFFSET_EXPIRED (with `oldest`) for offsets no longer retained.
+   */
+  changes(options?: ChangesOptions): Promise<ChangesPage> {
+    if (this.closing) return Promise.reject(closedError());
+    return this.feed.changes(options);
+  }
+
+  /** Writes a snapshot now (with a dataDir); old journal segments it covers may go. */
+  checkpoint(): Promise<Checkpoint> {
+    if (this.closing) return Promise.reject(closedError());
+    return this.feed.checkpoint();
+  }
+
+  /** Every product in one consistent cut, with the offset it was taken at. */
+  snapshot(): Promise<Snapshot> {
+    if (this.closing) return Promise.reject(closedError());
+    return this.activity.listing(() => this.feed.snapshot());
+  }
+
   // --- Statistics --------------------------------------------------------------
 
   /** Lock counters, read from shared memory; cheap enough to poll. */
@@ -295,6 +368,8 @@ export class Inventory {
       replays: this.idem.replays,
       queueFull: this.queueFullCount,
       idempotencyKeys: this.idem.size,
+      durableOffset: this.gate.durable,
+      threadDeaths: this.deaths.repairs.length,
     });
   }
 
@@ -309,15 +384,19 @@ export class Inventory {
     this.closing = true;
     this.closed = (async () => {
       this.router.flush(true);
+      this.gate.wakeReaders();
       await this.activity.idle();
       const stats = this.counters();
       await this.pool.destroy();
+      // Drains what is left, syncs, and (with a dataDir) writes a snapshot.
+      await this.journal.close();
+      this.started.releaseDir?.();
       this.log.info(
         { batches: stats.batches, rows: stats.rows, offset: stats.offset, replays: stats.replays },
         'lockstock closed',
       );
       this.log.flush?.();
-      this.closeLog();
+      this.started.closeLog();
     })();
     return this.closed;
   }

@@ -13,7 +13,14 @@ import { MAX_HOLDERS } from '../memory/global-lock.js';
 import { MAX_CAPACITY } from '../memory/layout.js';
 import { InventoryError } from './errors.js';
 import { describe, readArray } from './requests.js';
-import type { InventoryOptions, LockMode, LoggerOptions, LogLevel } from './types.js';
+import type {
+  CrashPoint,
+  Durability,
+  InventoryOptions,
+  LockMode,
+  LoggerOptions,
+  LogLevel,
+} from './types.js';
 
 /** A numeric option: its bounds, whether it must be whole, and its default. */
 export interface Limit {
@@ -46,9 +53,15 @@ export const LIMITS = {
   'idempotency.maxKeys': limit(1, 2 ** 31, 1_000_000),
   'simulate.workUs': limit(0, 1_000_000, 0, false),
   'simulate.holdUs': limit(0, 1_000_000, 0, false),
+  syncIntervalMs: limit(1, 60_000, 100),
+  retainChanges: limit(0, 100_000_000, 100_000),
+  snapshotEvery: limit(1_000, 2 ** 40, 1_000_000),
+  'simulate.crash.after': limit(1, 2 ** 31 - 1, 1),
 } as const satisfies Record<string, Limit>;
 
 export const LOCK_MODES: readonly LockMode[] = ['fine', 'global'];
+export const DURABILITY_MODES: readonly Durability[] = ['fsync', 'write'];
+export const CRASH_POINTS: readonly CrashPoint[] = ['locked', 'publishing'];
 export const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
@@ -66,6 +79,8 @@ export const ENV = {
   capacity: 'INVENTORY_CAPACITY',
   lockMode: 'INVENTORY_LOCK_MODE',
   logLevel: 'INVENTORY_LOG_LEVEL',
+  dataDir: 'INVENTORY_DATA_DIR',
+  durability: 'INVENTORY_DURABILITY',
 } as const;
 
 /** The options open() knows, by object: any other key is refused. */
@@ -81,9 +96,16 @@ const KNOWN = {
     'simulate',
     'lockTimeoutMs',
     'maxBatch',
+    'dataDir',
+    'durability',
+    'syncIntervalMs',
+    'retainChanges',
+    'snapshotEvery',
+    'repair',
   ],
   idempotency: ['ttlMs', 'maxKeys'],
-  simulate: ['workUs', 'holdUs'],
+  simulate: ['workUs', 'holdUs', 'crash'],
+  crash: ['after', 'at'],
   logger: ['level', 'destination'],
 } as const;
 
@@ -99,9 +121,16 @@ export interface ResolvedOptions {
   products: readonly unknown[];
   idempotency: { ttlMs: number; maxKeys: number };
   logger: Required<LoggerOptions> | Logger;
-  simulate: { workUs: number; holdUs: number };
+  simulate: { workUs: number; holdUs: number; crash: { after: number; at: CrashPoint } | null };
   lockTimeoutMs: number;
   maxBatch: number;
+  /** Where the journal and snapshots live, or null: in memory only. */
+  dataDir: string | null;
+  durability: Durability;
+  syncIntervalMs: number;
+  retainChanges: number;
+  snapshotEvery: number;
+  repair: boolean;
 }
 
 function option(name: string, message: string): InventoryError {
@@ -229,6 +258,20 @@ export function resolveOptions(
   }
   const idem = fields('idempotency', o.idempotency, KNOWN.idempotency);
   const simulate = fields('simulate', o.simulate, KNOWN.simulate);
+  const dataDir = o.dataDir ?? (env[ENV.dataDir] || undefined) ?? null;
+  if (dataDir !== null && !(typeof dataDir === 'string' && dataDir.length > 0)) {
+    throw option('dataDir', `must be a directory path, got ${describe(dataDir)}`);
+  }
+  if (typeof dataDir === 'string' && dataDir.includes('\0')) {
+    throw option('dataDir', 'must not hold a NUL character');
+  }
+  const durability = o.durability ?? envChoice(env, ENV.durability, DURABILITY_MODES) ?? 'fsync';
+  if (!DURABILITY_MODES.includes(durability as Durability)) {
+    throw option('durability', `must be 'fsync' or 'write', got ${describe(durability)}`);
+  }
+  if (o.repair !== undefined && typeof o.repair !== 'boolean') {
+    throw option('repair', `must be true or false, got ${describe(o.repair)}`);
+  }
   return {
     workers,
     queueSize,
@@ -243,10 +286,29 @@ export function resolveOptions(
     simulate: {
       workUs: limited('simulate.workUs', simulate.workUs ?? L['simulate.workUs'].default),
       holdUs: limited('simulate.holdUs', simulate.holdUs ?? L['simulate.holdUs'].default),
+      crash: readCrash(simulate.crash),
     },
     lockTimeoutMs: limited('lockTimeoutMs', o.lockTimeoutMs ?? L.lockTimeoutMs.default),
     maxBatch: limited('maxBatch', o.maxBatch ?? L.maxBatch.default),
+    dataDir: dataDir as string | null,
+    durability: durability as Durability,
+    syncIntervalMs: limited('syncIntervalMs', o.syncIntervalMs ?? L.syncIntervalMs.default),
+    retainChanges: limited('retainChanges', o.retainChanges ?? L.retainChanges.default),
+    snapshotEvery: limited('snapshotEvery', o.snapshotEvery ?? L.snapshotEvery.default),
+    repair: o.repair === true,
   };
+}
+
+/** The test hook `simulate.crash` (documented as such): which lock, and where to die. */
+function readCrash(value: unknown): { after: number; at: CrashPoint } | null {
+  if (value === undefined) return null;
+  const c = fields('simulate.crash', value, KNOWN.crash);
+  const after = limited('simulate.crash.after', c.after);
+  const at = c.at ?? 'locked';
+  if (!CRASH_POINTS.includes(at as CrashPoint)) {
+    throw option('simulate.crash.at', `must be 'locked' or 'publishing', got ${describe(at)}`);
+  }
+  return { after, at: at as CrashPoint };
 }
 
 /** The initial catalog's array, copied once; its products are checked as they load. */

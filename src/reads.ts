@@ -118,6 +118,6 @@ export class Reads {
       });
     }
     const next = more ? (page[page.length - 1] ?? null) : null;
-    return { items, next };
+    return { items, next, asOf: cut.offset };
   }
 }

@@ -295,7 +295,7 @@ function readFields<K extends string>(
   }
 }
 
-const SET_FIELDS = ['productId', 'expectedVersion', 'name', 'price'] as const;
+const SET_FIELDS = ['productId', 'expectedVersion', 'name', 'price', 'available'] as const;
 
 /** A product to create, as read. */
 export interface ProductCopy {
@@ -354,27 +354,31 @@ export interface SetCopy {
   readonly expected: number;
   readonly name: string | undefined;
   readonly price: number | undefined;
+  /** A stock take: the absolute count. */
+  readonly available: number | undefined;
 }
 
 export function readSet(value: unknown): SetCopy | InvalidRequest {
   const r = readFields(value, SET_FIELDS, (f) => (f === '' ? 'request' : `request.${f}`));
   if (typeof r === 'string') return invalid('request', r);
-  const { productId, expectedVersion: expected, name, price } = r;
+  const { productId, expectedVersion: expected, name, price, available } = r;
   const checks: [string, string | null][] = [
     ['productId', idProblem(productId)],
     ['expectedVersion', expectedVersionProblem(expected)],
     ['name', name === undefined ? null : nameProblem(name)],
     ['price', price === undefined ? null : priceProblem(price)],
+    ['available', available === undefined ? null : stockProblem(available)],
   ];
   for (const [f, p] of checks) if (p !== null) return invalid(f, p);
-  if (name === undefined && price === undefined) {
-    return invalid('request', 'must set name or price');
+  if (name === undefined && price === undefined && available === undefined) {
+    return invalid('request', 'must set name, price or available');
   }
   return {
     productId: productId as string,
     expected: expected === undefined ? ANY_VERSION : (expected as number),
     name: name as string | undefined,
     price: price === undefined ? undefined : positiveZero(price as number),
+    available: available === undefined ? undefined : positiveZero(available as number),
   };
 }
 
@@ -442,4 +446,43 @@ export function readListOptions(
     );
   }
   return { limit, after };
+}
+
+/** changes()'s options, as read: each field once, checked. */
+export function readChangesOptions(value: unknown): {
+  after: number;
+  limit: number;
+  waitMs: number;
+} {
+  const read: Record<string, unknown> = {};
+  let field = 'changes options';
+  try {
+    if (value !== undefined) {
+      const problem = objectProblem(value);
+      if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', `${field} ${problem}`);
+      const r = value as Record<string, unknown>;
+      for (const key of ['after', 'limit', 'waitMs']) {
+        field = `changes options.${key}`;
+        read[key] = r[key];
+      }
+    }
+  } catch (error) {
+    if (error instanceof InventoryError) throw error;
+    throw unreadable(field, error);
+  }
+  const bounded = (key: string, fallback: number, min: number, max: number): number => {
+    const v = read[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new InventoryError(
+        'INVALID_ARGUMENT',
+        `changes ${key} must be an integer from ${min} to ${max}, got ${describe(v)}`,
+      );
+    }
+    return v;
+  };
+  return {
+    after: bounded('after', 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: bounded('limit', 100, 1, 10_000),
+    waitMs: bounded('waitMs', 0, 0, 60_000),
+  };
 }

@@ -63,6 +63,8 @@ export class Batch {
   readonly ids: string[];
   /** Ids and names for create and set rows. */
   strings: string[] = [];
+  /** Idempotency keys of keyed rows (column KEY), for the change log. */
+  keys: string[] = [];
 
   /** Stable for the buffer's life: workers cache their views of it by this. */
   readonly id = nextBatchId++;
@@ -86,6 +88,7 @@ export class Batch {
     this.keyed.fill(undefined, 0, this.rows);
     this.rows = 0;
     if (this.strings.length > 0) this.strings = [];
+    if (this.keys.length > 0) this.keys = [];
   }
 }
 
@@ -99,6 +102,13 @@ export interface RouterEvents {
   failed(batch: Batch, error: unknown): void;
   /** Every task of a dispatch answered, after its rows were: the pool may be idle now. */
   drained(): void;
+  /**
+   * Calls `answer` once every change the pool has made so far is durable (at once
+   * when there is no journal to wait for): rows are answered only then.
+   */
+  whenDurable(answer: () => void): void;
+  /** A task failed (before its dispatch is answered): its thread may have died. */
+  taskFailed(): void;
 }
 
 /**
@@ -135,8 +145,10 @@ interface Dispatch {
   readonly batches: Batch[];
   /** Its tasks not yet answered: its buffers are reused only when none is left. */
   pending: number;
-  /** Its rows were answered (every row applied, or the last task failed). */
+  /** Its rows are done (every row applied, or the last task failed). */
   settled: boolean;
+  /** Its rows were answered (after `settled`, once their changes are durable). */
+  answered: boolean;
   /** Create and set rows name strings: their answers wait for every task's names. */
   readonly named: Map<number, Map<number, string>> | null;
   error: unknown;
@@ -161,6 +173,8 @@ export class Router {
   tasksInFlight = 0;
   /** Dispatches sent and not yet answered. */
   private dispatches = 0;
+  /** Dispatches applied whose rows wait for their changes to be durable. */
+  awaitingDurable = 0;
   batches = 0;
   rows = 0;
   /**
@@ -306,6 +320,7 @@ export class Router {
         capacity: batch.capacity,
         rows: batch.rows,
         strings: batch.strings,
+        keys: batch.keys,
       });
     }
     this.staged -= rows;
@@ -322,6 +337,7 @@ export class Router {
       batches: group,
       pending: tasks,
       settled: false,
+      answered: false,
       named,
       error: null,
     };
@@ -336,7 +352,10 @@ export class Router {
     for (let t = 0; t < tasks; t++) {
       this.pool.run(task).then(
         (result: BatchResult) => this.answered(dispatch, null, result),
-        (error: unknown) => this.answered(dispatch, error ?? new Error('worker task failed'), null),
+        (error: unknown) => {
+          this.events.taskFailed();
+          this.answered(dispatch, error ?? new Error('worker task failed'), null);
+        },
       );
     }
   }
@@ -367,17 +386,27 @@ export class Router {
     ) {
       dispatch.settled = true;
       this.dispatches--;
-      this.settle(dispatch);
+      this.awaitingDurable++;
+      this.events.whenDurable(() => {
+        this.awaitingDurable--;
+        dispatch.answered = true;
+        this.settle(dispatch);
+        this.recycle(dispatch);
+      });
     }
-    if (dispatch.pending === 0) {
-      for (const batch of dispatch.batches) {
-        batch.clear();
-        this.spare.push(batch);
-      }
-      this.events.drained();
-    }
+    this.recycle(dispatch);
     // Rows that waited for a thread leave now (after this tick's callbacks add theirs).
     if (this.staged > 0) this.scheduleFlush();
+  }
+
+  /** Once every task answered and every row was: its buffers are reused. */
+  private recycle(dispatch: Dispatch): void {
+    if (dispatch.pending !== 0 || !dispatch.answered) return;
+    for (const batch of dispatch.batches) {
+      batch.clear();
+      this.spare.push(batch);
+    }
+    this.events.drained();
   }
 
   /** Updates the measured cost of a row, every COST_SAMPLE_ROWS rows answered. */

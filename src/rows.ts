@@ -38,6 +38,9 @@ export class RowWriter {
     c.generation[r] = this.catalog.generations[slot] as number;
     c.amount[r] = amount;
     c.expected[r] = expected;
+    c.key[r] = -1;
+    // Read after a thread's death: a row it prepared has its offset here (thread-death.ts).
+    c.resOffset[r] = 0;
     b.ids[r] = productId;
   }
 

@@ -12,6 +12,7 @@ import {
   KIND_UPDATE,
   SET_NAME,
   STATUS_APPLIED,
+  STATUS_PENDING,
 } from '../memory/protocol.js';
 import type { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
@@ -21,6 +22,7 @@ import { orderOutcome, rowError, rowOutcome } from './outcomes.js';
 import type { NameCache } from './reads.js';
 import type { Batch, KeptNames } from './router.js';
 import type { LockCounterReader } from './stats.js';
+import type { ThreadDeaths } from './thread-death.js';
 import type { CreatedProduct, DeleteOutcome, Product, SetOutcome } from './types.js';
 
 export class Settler {
@@ -29,11 +31,13 @@ export class Settler {
     private readonly catalog: Catalog,
     private readonly names: NameCache,
     private readonly locks: LockCounterReader,
+    private readonly deaths: ThreadDeaths,
   ) {}
 
   /** Answers every row of a completed (or failed) batch, in one pass. */
   settle(b: Batch, error: unknown, names: KeptNames | null): void {
     const c = b.columns;
+    if (error !== null) this.rolledForward(b);
     for (let r = 0; r < b.rows; ) {
       const kind = c.kind[r];
       let outcome: unknown;
@@ -45,6 +49,35 @@ export class Settler {
       if (outcome !== null) this.answer(b, r, outcome);
       else this.fail(b, r, kind as number, this.failure(b, r, error));
       r += kind === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
+    }
+  }
+
+  /**
+   * A thread died with this batch: rows whose change it committed were published by
+   * the caller's thread (roll forward) and are applied; their result columns were
+   * written before the commit. The rest stay pending and fail.
+   */
+  private rolledForward(b: Batch): void {
+    const c = b.columns;
+    for (let r = 0; r < b.rows; ) {
+      const order = c.kind[r] === KIND_ORDER;
+      const first = order ? r + 1 : r;
+      if (
+        c.status[r] === STATUS_PENDING &&
+        (c.resOffset[first] as number) > 0 &&
+        this.deaths.rolledForward(c.resOffset[first] as number)
+      ) {
+        if (order) {
+          const count = c.aux[r] as number;
+          for (let i = 1; i <= count; i++) {
+            this.deaths.rolledForward(c.resOffset[r + i] as number);
+            c.status[r + i] = STATUS_APPLIED;
+          }
+          c.resAux[r] = -1;
+        }
+        c.status[r] = STATUS_APPLIED;
+      }
+      r += order ? (c.aux[r] as number) + 1 : 1;
     }
   }
 

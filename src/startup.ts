@@ -1,23 +1,29 @@
 /**
- * Starting an engine: the logger, the shared buffer and its initial catalog, the pool.
+ * Starting an engine: the logger, the data directory (locked, then recovered), the
+ * shared buffer and its catalog, the journal thread, the pool.
  *
  * Everything that can fail on the caller's input is checked before any thread starts
  * (options.ts reads and checks the options; the log destination is opened here first),
  * and whatever was started when a later step fails is stopped again: a failed open
- * leaves no thread, timer or file handle behind.
+ * leaves no thread, timer, file handle or directory lock behind.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { Piscina } from 'piscina';
-import { createBuffer, type SharedViews } from '../memory/layout.js';
+import { type ChangeViews, CL_DURABLE, createChangeBuffer } from '../memory/change-log.js';
+import { counter64, createBuffer, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import { type BatchTask, batchBytes, type WorkerSettings } from '../memory/protocol.js';
 import { Catalog } from './catalog.js';
 import { InventoryError } from './errors.js';
-import { loadInitial } from './initial.js';
+import { loadInitial, loadRecovered } from './initial.js';
+import { type JournalClient, startJournal } from './journal/client.js';
+import { lockDataDir } from './journal/dir-lock.js';
+import { type Recovered, recover } from './journal/recover.js';
 import type { ResolvedOptions } from './options.js';
 import { PIPELINE } from './router.js';
+import { seedFeed } from './seed-feed.js';
 
 /** What open() hands the engine. */
 export interface Started {
@@ -27,7 +33,16 @@ export interface Started {
   readonly log: Logger;
   /** Closes the log file open() opened, if it opened one. */
   readonly closeLog: () => void;
+  readonly changes: ChangeViews;
+  readonly journal: JournalClient;
+  /** Releases the data directory's lock; null without a data directory. */
+  readonly releaseDir: (() => void) | null;
+  /** What was recovered from the data directory, or null for a fresh start. */
+  readonly recovered: Recovered | null;
 }
+
+/** Bytes of each pool thread's change ring (change-log.ts): a power of two. */
+const RING_BYTES = 1 << 20;
 
 /** The log destination as a file descriptor, opened (or checked) before any thread. */
 interface Destination {
@@ -90,10 +105,59 @@ export async function start(o: ResolvedOptions): Promise<Started> {
         pino.destination({ dest: destination.fd, sync: true }),
       );
   let pool: Piscina | null = null;
+  let journal: JournalClient | null = null;
+  let releaseDir: (() => void) | null = null;
   try {
     const views = createBuffer(o.capacity);
     const catalog = new Catalog(o.capacity);
-    await loadInitial(views, catalog, o.products);
+    let recovered: Recovered | null = null;
+    if (o.dataDir !== null) {
+      releaseDir = lockDataDir(o.dataDir);
+      recovered = await recover(o.dataDir, {
+        repair: o.repair,
+        ttlMs: o.idempotency.ttlMs,
+        log,
+      });
+      if (recovered.nextOffset === 1) recovered = null;
+    }
+    if (recovered === null) {
+      await loadInitial(views, catalog, o.products);
+    } else {
+      if (recovered.products.length > o.capacity) {
+        throw new InventoryError(
+          'INVALID_OPTION',
+          `option capacity ${o.capacity} is below the ${recovered.products.length} products in ${o.dataDir}`,
+        );
+      }
+      if (o.products.length > 0) {
+        log.info(
+          { products: o.products.length, dataDir: o.dataDir },
+          'option products ignored: the data directory holds the catalog',
+        );
+      }
+      await loadRecovered(views, catalog, recovered.products, recovered.nextOffset - 1);
+    }
+    // Two rings a thread: a thread Piscina starts in place of a dead one claims a ring
+    // before the dead one's is repaired and freed (thread-death.ts).
+    const changes = createChangeBuffer(2 * o.workers + 2, RING_BYTES);
+    // Recovered changes are durable already; an initial catalog's go through the journal.
+    const seeded = recovered === null ? o.products.length : 0;
+    const last = Atomics.load(views.i64, counter64(HDR_OFFSET)) - BigInt(seeded);
+    Atomics.store(changes.i64, CL_DURABLE >> 1, last);
+    journal = await startJournal({
+      changeBuffer: changes.buffer,
+      productBuffer: views.buffer,
+      dataDir: o.dataDir,
+      durability: o.durability,
+      syncIntervalMs: o.syncIntervalMs,
+      retainChanges: o.retainChanges,
+      snapshotEvery: o.snapshotEvery,
+      idempotencyTtlMs: o.idempotency.ttlMs,
+      nextOffset: Number(last) + 1,
+      logLevel: log.level,
+      logDestination: destination.fd,
+    });
+    await seedFeed(views, changes, seeded);
     const settings: WorkerSettings = {
       buffer: views.buffer,
       lockMode: o.lockMode,
@@ -103,6 +167,8 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       logLevel: log.level,
       // Threads share the process's descriptors: workers write to the same open file.
       logDestination: destination.fd,
+      changeBuffer: changes.buffer,
+      crash: o.simulate.crash,
     };
     pool = new Piscina({
       filename: file,
@@ -119,9 +185,11 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     });
     pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
     await warmUp(pool, o.workers);
-    return { views, catalog, pool, log, closeLog };
+    return { views, catalog, pool, log, closeLog, changes, journal, releaseDir, recovered };
   } catch (error) {
     await pool?.destroy();
+    await journal?.terminate();
+    releaseDir?.();
     closeLog();
     if (error instanceof InventoryError) throw error;
     throw new InventoryError('WORKER_FAILED', `lockstock workers failed to start: ${error}`, {
@@ -136,7 +204,14 @@ async function warmUp(pool: Piscina, workers: number): Promise<void> {
   const task: BatchTask = {
     type: 'batch',
     batches: [
-      { id: 0, buffer: new SharedArrayBuffer(batchBytes(1)), capacity: 1, rows: 0, strings: [] },
+      {
+        id: 0,
+        buffer: new SharedArrayBuffer(batchBytes(1)),
+        capacity: 1,
+        rows: 0,
+        strings: [],
+        keys: [],
+      },
     ],
   };
   await Promise.all(Array.from({ length: workers }, () => pool.run(task)));

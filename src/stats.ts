@@ -258,6 +258,8 @@ export type CallerCounters = Pick<
   | 'replays'
   | 'queueFull'
   | 'idempotencyKeys'
+  | 'durableOffset'
+  | 'threadDeaths'
 >;
 
 export function engineStats(

@@ -182,6 +182,8 @@ export class StockCalls {
       b.sinkIndex[r] = index;
     }
     if (key !== undefined) {
+      // The key travels with the row into the change log.
+      b.columns.key[r] = b.keys.push(key) - 1;
       const shared = promise as Promise<O>;
       b.keyed[r] = this.idem.begin(key, payload as Payload, shared as Promise<Cached>) as InFlight;
       // With a sink, nobody need listen on the shared promise: never leave it unhandled.

@@ -3,6 +3,12 @@ import type { Logger } from 'pino';
 
 export type LockMode = 'fine' | 'global';
 
+/** When a change is acknowledged: on disk (`fsync`), or written to the OS (`write`). */
+export type Durability = 'fsync' | 'write';
+
+/** Where `simulate.crash` makes a pool thread die while it holds a product lock. */
+export type CrashPoint = 'locked' | 'publishing';
+
 /** A product as given to `Inventory.open({ products })` and `createProducts`. */
 export interface ProductInput {
   productId: string;
@@ -56,6 +62,8 @@ export interface SetProductRequest {
   expectedVersion?: number;
   name?: string;
   price?: number;
+  /** A stock take: the absolute count in stock (a safe integer ≥ 0). */
+  available?: number;
 }
 
 export interface DeleteOptions {
@@ -184,6 +192,65 @@ export interface ListPage {
   items: Product[];
   /** Pass as `after` for the next page; null on the last page. */
   next: string | null;
+  /** The change offset the page's cut was taken at: every change up to it shows, none after. */
+  asOf: number;
+}
+
+/** A change in the feed (`changes`), as the original service names its event types. */
+export interface Change {
+  offset: number;
+  type:
+    | 'inventory_updated'
+    | 'product_created'
+    | 'product_modified'
+    | 'product_deleted'
+    | 'aborted';
+  productId: string;
+  /** Units added or taken (updates, order items, and a stock take's difference). */
+  delta?: number;
+  available: number;
+  version: number;
+  lastUpdated: string;
+  name?: string;
+  price?: number;
+  idempotencyKey?: string;
+  /** An order's items share this: the offset of its first item. */
+  order?: number;
+}
+
+export interface ChangesOptions {
+  /** Changes with offsets above this one (default 0: from the start). */
+  after?: number;
+  /** At most this many, 1–10000 (default 100). */
+  limit?: number;
+  /** With nothing newer, wait up to this long for a change, 0–60000 ms (default 0). */
+  waitMs?: number;
+}
+
+export interface ChangesPage {
+  items: Change[];
+  /** Pass as `after` for the next page: the last offset returned, else `after`. */
+  next: number;
+  hasMore: boolean;
+}
+
+/** One consistent cut of every product (`snapshot`). */
+export interface Snapshot {
+  /** Every change up to this offset is in it, none after; it is durable. */
+  lastOffset: number;
+  /** When the cut was taken (ISO-8601). */
+  timestamp: string;
+  total: number;
+  /** The products in ascending id order. */
+  products: Iterable<Product>;
+}
+
+/** What `checkpoint` wrote. */
+export interface Checkpoint {
+  /** The snapshot covers every change up to this offset. */
+  offset: number;
+  bytes: number;
+  ms: number;
 }
 
 export interface LockCounters {
@@ -231,6 +298,10 @@ export interface EngineStats {
   idempotencyKeys: number;
   /** Last change offset taken. */
   offset: number;
+  /** Every change up to this offset is durable (in memory: in the feed's window). */
+  durableOffset: number;
+  /** Pool threads that died and whose locks and records the caller's thread repaired. */
+  threadDeaths: number;
   /** Share of the pool's thread time spent running tasks since open (0–1). */
   poolUtilization: number;
   /** How long batches waited for a free pool thread, in ms. */
@@ -258,10 +329,33 @@ export interface InventoryOptions {
   idempotency?: { ttlMs?: number; maxKeys?: number };
   /** Options for lockstock's own pino logger, or a pino logger to use. */
   logger?: LoggerOptions | Logger;
-  /** Benchmark knobs, inside each product's critical section. */
-  simulate?: { workUs?: number; holdUs?: number };
+  /**
+   * Benchmark knobs, inside each product's critical section; `crash` is a test hook:
+   * the pool thread that takes the `after`-th product write lock since open exits while
+   * holding it, before touching the record (`locked`) or halfway through publishing it.
+   */
+  simulate?: { workUs?: number; holdUs?: number; crash?: { after: number; at?: CrashPoint } };
   /** Bound on every lock wait; past it the request fails with LOCK_TIMEOUT. Default 10000. */
   lockTimeoutMs?: number;
   /** Rows per worker task at most. Default 4096. */
   maxBatch?: number;
+  /**
+   * Keep every acknowledged change in this directory (journal and snapshots) and
+   * recover them on open. Default: INVENTORY_DATA_DIR, else none (in memory only).
+   */
+  dataDir?: string;
+  /**
+   * With a dataDir: `fsync` (default) acknowledges a change once it is on disk;
+   * `write` once the OS has it (a power loss may take the last syncIntervalMs).
+   * Default: INVENTORY_DURABILITY, else 'fsync'.
+   */
+  durability?: Durability;
+  /** In `write` mode, how often the journal is synced to disk. Default 100 ms. */
+  syncIntervalMs?: number;
+  /** Changes the feed keeps in memory (without a dataDir, all it keeps). Default 100000. */
+  retainChanges?: number;
+  /** A snapshot every this many changes (and on close). Default 1000000. */
+  snapshotEvery?: number;
+  /** Open a journal with a bad record followed by good ones by cutting it there. */
+  repair?: boolean;
 }

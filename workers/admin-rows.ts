@@ -3,6 +3,8 @@
  * has locked. They decide with memory/rules.ts, publish the whole record, and write
  * the row's result.
  */
+
+import { TYPE_CREATED, TYPE_DELETED, TYPE_MODIFIED } from '../memory/change-log.js';
 import {
   counter64,
   float64,
@@ -17,7 +19,13 @@ import {
   STATE_LIVE,
   slotBase,
 } from '../memory/layout.js';
-import { type BatchColumns, SET_NAME, SET_PRICE, STATUS_APPLIED } from '../memory/protocol.js';
+import {
+  type BatchColumns,
+  SET_AVAILABLE,
+  SET_NAME,
+  SET_PRICE,
+  STATUS_APPLIED,
+} from '../memory/protocol.js';
 import {
   decodeName,
   encodeName,
@@ -25,6 +33,7 @@ import {
   lockedGeneration,
   lockedState,
   lockedVersion,
+  type NameScratch,
   publishRecord,
   type RecordFields,
   readRecord,
@@ -35,11 +44,27 @@ import type { Writer } from './writer.js';
 
 const utf8 = new TextEncoder();
 
+/** The row's result columns but STATUS: written before the commit (recorder.ts). */
 function result(c: BatchColumns, r: number, record: RecordFields, offset: number): void {
   c.resAvailable[r] = record.available;
   c.resVersion[r] = record.version;
   c.resLastUpdated[r] = record.lastUpdated;
   c.resOffset[r] = offset;
+}
+
+/** Commits the change's record, publishes it in `slot`, and marks the row applied. */
+function commitAndPublish(
+  w: Writer,
+  c: BatchColumns,
+  r: number,
+  slot: number,
+  record: RecordFields,
+  name: NameScratch | undefined,
+): void {
+  w.commit();
+  w.crash?.publishing(slot);
+  publishRecord(w.v, slot, record, name);
+  w.published();
   c.status[r] = STATUS_APPLIED;
 }
 
@@ -87,8 +112,10 @@ export function create(
   record.lastUpdated = Date.now();
   record.price = c.price[r] as number;
   const offset = w.takeOffsets(1);
-  publishRecord(v, slot, record, encodeName(strings[str + 1] ?? '', w.name));
+  const name = encodeName(strings[str + 1] ?? '', w.name);
+  w.recorder?.image(TYPE_CREATED, slot, offset, record, name, null);
   result(c, r, record, offset);
+  commitAndPublish(w, c, r, slot, record, name);
 }
 
 /**
@@ -114,11 +141,18 @@ export function set(
   if (renamed) record.nameRev += 1;
   record.lastUpdated = w.now(slot);
   if ((flags & SET_PRICE) !== 0) record.price = c.price[r] as number;
-  const name = renamed ? encodeName(strings[c.str[r] as number] ?? '', w.name) : undefined;
+  let delta: number | null = null;
+  if ((flags & SET_AVAILABLE) !== 0) {
+    delta = (c.amount[r] as number) - record.available;
+    record.available = c.amount[r] as number;
+  }
+  // The record carries the whole name either way: the one set, or the one kept.
+  const name = renamed ? encodeName(strings[c.str[r] as number] ?? '', w.name) : w.name;
   const offset = w.takeOffsets(1);
-  publishRecord(w.v, slot, record, name);
+  w.recorder?.image(TYPE_MODIFIED, slot, offset, record, name, delta);
   c.price[r] = record.price;
   result(c, r, record, offset);
+  commitAndPublish(w, c, r, slot, record, renamed ? name : undefined);
 }
 
 export function remove(w: Writer, c: BatchColumns, r: number, slot: number): void {
@@ -127,6 +161,7 @@ export function remove(w: Writer, c: BatchColumns, r: number, slot: number): voi
   record.state = STATE_FREE;
   record.lastUpdated = w.now(slot);
   const offset = w.takeOffsets(1);
-  publishRecord(w.v, slot, record);
+  w.recorder?.image(TYPE_DELETED, slot, offset, record, null, null);
   result(c, r, record, offset);
+  commitAndPublish(w, c, r, slot, record, undefined);
 }

@@ -32,8 +32,10 @@ import {
 } from '../memory/protocol.js';
 import { LockTimeoutError } from '../memory/rwlock.js';
 import { create, remove, set } from './admin-rows.js';
+import { CrashHook, type CrashSettings } from './crash.js';
 import { listCut } from './list-cut.js';
 import { lockMode } from './lock-mode.js';
+import type { Recorder } from './recorder.js';
 import { order, update } from './stock-rows.js';
 import { Writer } from './writer.js';
 
@@ -44,6 +46,10 @@ export interface ApplierSettings {
   readonly simulate: (() => void) | null;
   /** Debug logger for the per-lock lines, or null when debug is off. */
   readonly debug: Logger | null;
+  /** Where this thread records the changes it commits, or null. */
+  readonly recorder: Recorder | null;
+  /** The test hook simulate.crash, or null. */
+  readonly crash?: CrashSettings | null;
 }
 
 /** A price-only set's kept name, by batch id and row. */
@@ -59,8 +65,14 @@ export class Applier {
     settings: ApplierSettings,
   ) {
     this.timeoutMs = settings.lockTimeoutMs;
-    const locks = lockMode(v, settings.lockMode, settings.lockTimeoutMs);
-    this.w = new Writer(v, locks, settings.simulate, settings.debug);
+    const locks = lockMode(
+      v,
+      settings.lockMode,
+      settings.lockTimeoutMs,
+      settings.recorder ?? undefined,
+    );
+    const crash = settings.crash ? new CrashHook(v, settings.crash) : null;
+    this.w = new Writer(v, locks, settings.simulate, settings.debug, settings.recorder, crash);
   }
 
   /**
@@ -135,6 +147,7 @@ export class Applier {
       }
     } finally {
       locks.endBatch();
+      this.w.endBatch();
     }
   }
 
@@ -160,7 +173,7 @@ export class Applier {
   private applyRow(c: BatchColumns, r: number, batch: BatchRef, named: NamedRow[]): void {
     const kind = c.kind[r];
     if (kind === KIND_ORDER) {
-      order(this.w, c, r);
+      order(this.w, c, r, batch.keys);
       return;
     }
     const slot = c.slot[r] as number;
@@ -172,7 +185,7 @@ export class Applier {
       return;
     }
     try {
-      if (kind === KIND_UPDATE) update(this.w, c, r, slot);
+      if (kind === KIND_UPDATE) update(this.w, c, r, slot, batch.keys);
       else if (kind === KIND_CREATE) create(this.w, c, r, slot, batch.strings);
       else if (kind === KIND_SET) {
         const kept: string[] = [];

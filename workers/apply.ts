@@ -5,6 +5,7 @@
 import { threadId } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { workerData } from 'piscina';
+import { changeViews } from '../memory/change-log.js';
 import { attachBuffer } from '../memory/layout.js';
 import type {
   BatchResult,
@@ -14,6 +15,7 @@ import type {
   WorkerSettings,
 } from '../memory/protocol.js';
 import { Applier } from './applier.js';
+import { Recorder } from './recorder.js';
 import { simulation } from './simulate.js';
 
 const settings = workerData as WorkerSettings;
@@ -30,11 +32,17 @@ function debugLogger(s: WorkerSettings): Logger | null {
   return logger;
 }
 
-const applier = new Applier(attachBuffer(settings.buffer), {
+const views = attachBuffer(settings.buffer);
+const applier = new Applier(views, {
   lockMode: settings.lockMode,
   lockTimeoutMs: settings.lockTimeoutMs,
   simulate: simulation(settings.workUs, settings.holdUs),
   debug: debugLogger(settings),
+  recorder:
+    settings.changeBuffer === null
+      ? null
+      : Recorder.claim(views, changeViews(settings.changeBuffer), threadId, settings.lockTimeoutMs),
+  crash: settings.crash,
 });
 
 export default function run(task: BatchTask | ListTask): BatchResult | ListResult {

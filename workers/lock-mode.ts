@@ -9,6 +9,7 @@
  *
  * Both throw LockTimeoutError past the thread's bound, leaving nothing held.
  */
+import { GLOBAL_IX, GLOBAL_NONE, GLOBAL_X } from '../memory/change-log.js';
 import { exclusiveWaiting, globalLock, globalUnlock } from '../memory/global-lock.js';
 import {
   GLOBAL_HOLD_MAX_US,
@@ -18,6 +19,7 @@ import {
   LOCK_HOLD_US,
   type SharedViews,
   SLOT_LOCK,
+  SLOT_OWNER,
   slotBase,
 } from '../memory/layout.js';
 import { LockTimeoutError, recordHold, writeLock, writeUnlock } from '../memory/rwlock.js';
@@ -46,6 +48,18 @@ export interface LockMode {
   recordHoldAll(slots: Int32Array, count: number, us: number): void;
 }
 
+/**
+ * Who holds: the thread's id, written into each product lock it takes, and a word
+ * saying which global lock mode it holds (recorder.ts). Should the thread die holding
+ * them, the caller's thread frees them by these (src/thread-death.ts).
+ */
+export interface Owner {
+  readonly threadId: number;
+  holdsGlobal(mode: number): void;
+}
+
+const nobody: Owner = { threadId: 0, holdsGlobal() {} };
+
 class FineLocks implements LockMode {
   /** Whether this thread holds the global lock in IX mode right now. */
   private holdingIntent = false;
@@ -53,12 +67,14 @@ class FineLocks implements LockMode {
   constructor(
     private readonly v: SharedViews,
     private readonly timeoutMs: number,
+    private readonly owner: Owner,
   ) {}
 
   beforeRow(): number {
     if (this.holdingIntent) return 0;
     const at = globalLock(this.v, HDR_GLOBAL_LOCK, 'IX', this.timeoutMs);
     this.holdingIntent = true;
+    this.owner.holdsGlobal(GLOBAL_IX);
     return at;
   }
 
@@ -70,14 +86,18 @@ class FineLocks implements LockMode {
   endBatch(): void {
     if (!this.holdingIntent) return;
     this.holdingIntent = false;
+    this.owner.holdsGlobal(GLOBAL_NONE);
     globalUnlock(this.v, HDR_GLOBAL_LOCK, 'IX');
   }
 
   lock(slot: number): number {
-    return writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
+    const at = writeLock(this.v, slotBase(slot) + SLOT_LOCK, this.timeoutMs);
+    Atomics.store(this.v.i32, slotBase(slot) + SLOT_OWNER, this.owner.threadId);
+    return at;
   }
 
   unlock(slot: number): void {
+    Atomics.store(this.v.i32, slotBase(slot) + SLOT_OWNER, 0);
     writeUnlock(this.v, slotBase(slot) + SLOT_LOCK);
   }
 
@@ -111,6 +131,7 @@ class GlobalLocks implements LockMode {
   constructor(
     private readonly v: SharedViews,
     private readonly timeoutMs: number,
+    private readonly owner: Owner,
   ) {}
 
   beforeRow(): number {
@@ -120,10 +141,13 @@ class GlobalLocks implements LockMode {
   endBatch(): void {}
 
   lock(_slot: number): number {
-    return globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
+    const at = globalLock(this.v, HDR_GLOBAL_LOCK, 'X', this.timeoutMs);
+    this.owner.holdsGlobal(GLOBAL_X);
+    return at;
   }
 
   unlock(_slot: number): void {
+    this.owner.holdsGlobal(GLOBAL_NONE);
     globalUnlock(this.v, HDR_GLOBAL_LOCK, 'X');
   }
 
@@ -147,6 +171,13 @@ class GlobalLocks implements LockMode {
   }
 }
 
-export function lockMode(v: SharedViews, mode: 'fine' | 'global', timeoutMs: number): LockMode {
-  return mode === 'fine' ? new FineLocks(v, timeoutMs) : new GlobalLocks(v, timeoutMs);
+export function lockMode(
+  v: SharedViews,
+  mode: 'fine' | 'global',
+  timeoutMs: number,
+  owner: Owner = nobody,
+): LockMode {
+  return mode === 'fine'
+    ? new FineLocks(v, timeoutMs, owner)
+    : new GlobalLocks(v, timeoutMs, owner);
 }

@@ -47,30 +47,82 @@ function decide(w: Writer, c: BatchColumns, r: number, slot: number): number {
   return status;
 }
 
-/** Publishes row `r`'s change on the locked `slot` and writes its result. */
-function apply(w: Writer, c: BatchColumns, r: number, slot: number, offset: number): void {
+/**
+ * Row `r`'s change on the locked `slot` at `offset`: its result columns (all but
+ * STATUS) and its record in the change log. Published by `publish`, after the commit.
+ */
+function prepare(
+  w: Writer,
+  c: BatchColumns,
+  r: number,
+  slot: number,
+  offset: number,
+  order: number,
+  items: number,
+  key: string | null,
+): void {
   const available = lockedAvailable(w.v, slot) + (c.amount[r] as number);
   const version = lockedVersion(w.v, slot) + 1;
   const now = w.now(slot);
-  publishStock(w.v, slot, available, version, now);
   c.resAvailable[r] = available;
   c.resVersion[r] = version;
   c.resLastUpdated[r] = now;
   c.resOffset[r] = offset;
+  w.recorder?.stock(
+    slot,
+    c.generation[r] as number,
+    offset,
+    c.amount[r] as number,
+    available,
+    version,
+    now,
+    order,
+    items,
+    key,
+    c.expected[r] as number,
+  );
+}
+
+/** Publishes row `r`'s prepared change on the locked `slot`; the row is applied. */
+function publish(w: Writer, c: BatchColumns, r: number, slot: number): void {
+  w.crash?.publishing(slot);
+  publishStock(
+    w.v,
+    slot,
+    c.resAvailable[r] as number,
+    c.resVersion[r] as number,
+    c.resLastUpdated[r] as number,
+  );
   c.status[r] = STATUS_APPLIED;
 }
 
+/** The row's idempotency key (column KEY), or null. */
+function keyOf(c: BatchColumns, r: number, strings: readonly string[]): string | null {
+  const k = c.key[r] as number;
+  return k < 0 ? null : (strings[k] ?? null);
+}
+
 /** An update, on `slot` locked by the caller. */
-export function update(w: Writer, c: BatchColumns, r: number, slot: number): void {
+export function update(
+  w: Writer,
+  c: BatchColumns,
+  r: number,
+  slot: number,
+  strings: readonly string[],
+): void {
   if (w.simulate !== null) w.simulate();
-  if (decide(w, c, r, slot) === STATUS_APPLIED) apply(w, c, r, slot, w.takeOffsets(1));
+  if (decide(w, c, r, slot) !== STATUS_APPLIED) return;
+  prepare(w, c, r, slot, w.takeOffsets(1), 0, 0, keyOf(c, r, strings));
+  w.commit();
+  publish(w, c, r, slot);
+  w.published();
 }
 
 /** An order's slots, sorted before locking; grows as orders do. */
 let sortedSlots = new Int32Array(64);
 
 /** All-or-nothing across the order's items. Returns rows consumed (header + items). */
-export function order(w: Writer, c: BatchColumns, h: number): number {
+export function order(w: Writer, c: BatchColumns, h: number, strings: readonly string[]): number {
   const count = c.aux[h] as number;
   sortItemsBySlot(c, h, count);
   try {
@@ -82,14 +134,20 @@ export function order(w: Writer, c: BatchColumns, h: number): number {
     return count + 1;
   }
   try {
-    orderLocked(w, c, h, count);
+    orderLocked(w, c, h, count, strings);
   } finally {
     w.unlockAll(sortedSlots, count);
   }
   return count + 1;
 }
 
-function orderLocked(w: Writer, c: BatchColumns, h: number, count: number): void {
+function orderLocked(
+  w: Writer,
+  c: BatchColumns,
+  h: number,
+  count: number,
+  strings: readonly string[],
+): void {
   for (let i = 1; i <= count; i++) {
     const r = h + i;
     if (w.simulate !== null) w.simulate();
@@ -107,9 +165,27 @@ function orderLocked(w: Writer, c: BatchColumns, h: number, count: number): void
     c.status[h] = STATUS_NOT_FOUND;
     return;
   }
-  // The order's changes take consecutive offsets: they read as one unit in the feed.
+  // The order's changes take consecutive offsets: they read as one unit in the feed,
+  // each naming the first; the first also carries the key and the item count. One
+  // commit makes them all durable-to-be at once, or none.
   const first = w.takeOffsets(count);
-  for (let i = 1; i <= count; i++) apply(w, c, h + i, c.slot[h + i] as number, first + i - 1);
+  const key = keyOf(c, h, strings);
+  for (let i = 1; i <= count; i++) {
+    const r = h + i;
+    prepare(
+      w,
+      c,
+      r,
+      c.slot[r] as number,
+      first + i - 1,
+      first,
+      i === 1 ? count : 0,
+      i === 1 ? key : null,
+    );
+  }
+  w.commit();
+  for (let i = 1; i <= count; i++) publish(w, c, h + i, c.slot[h + i] as number);
+  w.published();
   c.resAux[h] = -1;
   c.status[h] = STATUS_APPLIED;
 }

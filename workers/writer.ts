@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import { emptyRecord, lockedLastUpdated, nameScratch, readId } from '../memory/records.js';
+import type { CrashHook } from './crash.js';
 import type { LockMode } from './lock-mode.js';
+import type { Recorder } from './recorder.js';
 
 /**
  * Date.now() costs more than the rest of a locked update; rows run at a few hundred
@@ -38,12 +40,21 @@ export class Writer {
     readonly simulate: (() => void) | null,
     /** Debug logger for the per-lock lines, or null when debug is off. */
     private readonly debug: Logger | null,
+    /** Where committed changes go (recorder.ts), or null when they are not recorded. */
+    readonly recorder: Recorder | null,
+    /** The test hook simulate.crash (crash.ts), or null. */
+    readonly crash: CrashHook | null = null,
   ) {}
 
   /** A batch starts: its first change reads the clock afresh. */
   startBatch(): void {
     this.clockAge = CLOCK_ROWS;
     this.mark = performance.now();
+    this.recorder?.startBatch();
+  }
+
+  endBatch(): void {
+    this.recorder?.endBatch();
   }
 
   /** Before each row: the lock mode's step (IX in fine mode), which may wait. */
@@ -55,6 +66,7 @@ export class Writer {
   lock(slot: number): void {
     const at = this.locks.lock(slot);
     this.acquiredAt = at > 0 ? at : this.mark;
+    this.crash?.locked(1);
     if (this.debug !== null) this.log(slot, 'Acquired write lock for product');
   }
 
@@ -82,6 +94,7 @@ export class Writer {
   lockAll(slots: Int32Array, count: number): void {
     const at = this.locks.lockAll(slots, count);
     this.acquiredAt = at > 0 ? at : this.mark;
+    this.crash?.locked(count);
     if (this.debug !== null) {
       for (let i = 0; i < count; i++)
         this.log(slots[i] as number, 'Acquired write lock for product');
@@ -130,6 +143,18 @@ export class Writer {
 
   /** Takes `count` consecutive change offsets; returns the first. */
   takeOffsets(count: number): number {
-    return Number(Atomics.add(this.v.i64, counter64(HDR_OFFSET), BigInt(count))) + 1;
+    const first = Number(Atomics.add(this.v.i64, counter64(HDR_OFFSET), BigInt(count))) + 1;
+    this.recorder?.taken(first, count);
+    return first;
+  }
+
+  /** The changes written since the last commit reach the journal (recorder.ts). */
+  commit(): void {
+    this.recorder?.commit();
+  }
+
+  /** The committed changes are in their slots. */
+  published(): void {
+    this.recorder?.published();
   }
 }

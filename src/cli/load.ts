@@ -2,10 +2,11 @@
  * The load runner: drives one engine through the programmatic API with a described
  * workload, measures it, and checks at the end that nothing was lost.
  */
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 import { Inventory } from '../inventory.js';
-import type { LockMode, LockStats } from '../types.js';
+import type { Durability, LockMode, LockStats } from '../types.js';
 import { type Outcomes, Tally, type Violation, verify } from './books.js';
 import { defaultCatalog } from './catalog.js';
 import { type Client, perform } from './clients.js';
@@ -40,6 +41,9 @@ export interface LoadConfig {
   holdUs: number;
   queueSize: number | null;
   seed: number;
+  /** Keep each mode's changes in dataDir/<mode>, and verify on the reopened state. */
+  dataDir: string | null;
+  durability: Durability;
 }
 
 export interface LatencySummary {
@@ -140,6 +144,10 @@ export async function runLoad(
   onProgress?: (p: Progress) => void,
 ): Promise<LoadReport> {
   const catalog = defaultCatalog(config.products);
+  const durable =
+    config.dataDir === null
+      ? {}
+      : { dataDir: path.join(config.dataDir, mode), durability: config.durability };
   const inv = await Inventory.open({
     workers: config.workers,
     lockMode: mode,
@@ -148,6 +156,7 @@ export async function runLoad(
     simulate: { workUs: config.workUs, holdUs: config.holdUs },
     logger: { level: 'warn', destination: 2 },
     ...(config.queueSize === null ? {} : { queueSize: config.queueSize }),
+    ...durable,
   });
   const initial = catalog.map((p) => inv.get(p.productId));
   const workload = new Workload({ ...config });
@@ -237,13 +246,21 @@ export async function runLoad(
   }
   const stats = inv.stats();
   const lockStats = inv.lockStats();
-  const violations = verify(
-    ids,
-    initial,
-    ids.map((id) => inv.get(id)),
-    tally,
-  );
+  let final = ids.map((id) => inv.get(id));
   await inv.close();
+  if (config.dataDir !== null) {
+    // The books are checked against what a restart recovers from disk.
+    const reopened = await Inventory.open({
+      workers: config.workers,
+      lockMode: mode,
+      capacity: config.products,
+      logger: { level: 'warn', destination: 2 },
+      ...durable,
+    });
+    final = ids.map((id) => reopened.get(id));
+    await reopened.close();
+  }
+  const violations = verify(ids, initial, final, tally);
 
   const latencyReport: Partial<Record<OpKind, LatencySummary>> = {};
   for (const [kind, h] of latency) if (h.totalCount > 0) latencyReport[kind] = summary(h);

@@ -43,7 +43,7 @@ function setup(rowsPerBatch: number[]) {
       c.amount[r] = -1;
       c.expected[r] = ANY_VERSION;
     }
-    return { id: i + 1, buffer, capacity: 8, rows, strings: [] };
+    return { id: i + 1, buffer, capacity: 8, rows, strings: [], keys: [] };
   });
   const total = rowsPerBatch.reduce((a, b) => a + b, 0);
   Atomics.store(v.i32, HDR_QUEUED, total);
@@ -52,6 +52,7 @@ function setup(rowsPerBatch: number[]) {
     lockTimeoutMs: 100,
     simulate: null,
     debug: null,
+    recorder: null,
   });
   return { v, batches, applier };
 }
@@ -142,7 +143,7 @@ describe('applier', () => {
     Atomics.add(v.i32, HDR_QUEUED, 3);
     const names = applier.applyTask({
       type: 'batch',
-      batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'] }],
+      batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'], keys: [] }],
     });
     expect(names).toEqual({ last: true, names: [[9, 1, 'Renamed']] });
     expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);

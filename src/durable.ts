@@ -1,0 +1,151 @@
+/**
+ * The caller's side of the change log: answering calls only once their changes are
+ * durable, and waking readers of the change feed when new changes arrive.
+ *
+ * The journal thread publishes the durable offset in shared memory (CL_DURABLE) and
+ * posts one message when it moves and the caller's thread has seen the last one
+ * (CL_NOTIFY): at most one such message is ever in flight, however fast commits go.
+ * Dispatches wait here in the order they finished, each for the offset counter as it
+ * stood then (every change a dispatch made is at or below it), so the queue is in
+ * offset order and is answered from its front.
+ */
+import { type ChangeViews, CL_NOTIFY, durableOffset } from '../memory/change-log.js';
+import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
+
+/** What the gate needs of the journal thread's link (journal/client.ts). */
+export interface DurableLink {
+  /** Calls `listener` on each of the journal thread's wake-up messages. */
+  onDurable(listener: () => void): void;
+  /** Keeps the process alive while something waits for the journal. */
+  ref(): void;
+  unref(): void;
+}
+
+interface Waiter {
+  readonly after: number;
+  readonly wake: () => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class DurableGate {
+  /** Answers waiting for the durable offset to reach `offsets[i]`, oldest first. */
+  private readonly offsets: number[] = [];
+  private readonly answers: (() => void)[] = [];
+  private head = 0;
+  private readers: Waiter[] = [];
+  private held = false;
+
+  constructor(
+    private readonly views: SharedViews,
+    private readonly cv: ChangeViews,
+    private readonly link: DurableLink,
+    /** Whether calls wait for the journal (a data directory) or only readers do. */
+    private readonly gated: boolean,
+  ) {
+    link.onDurable(() => this.moved());
+  }
+
+  get durable(): number {
+    return durableOffset(this.cv);
+  }
+
+  /** The last offset any thread has taken. */
+  get taken(): number {
+    return Number(Atomics.load(this.views.i64, counter64(HDR_OFFSET)));
+  }
+
+  /** Runs `answer` once every change taken so far is durable. */
+  whenDurable(answer: () => void): void {
+    const offset = this.taken;
+    if (!this.gated || offset <= this.durable) {
+      answer();
+      return;
+    }
+    this.offsets.push(offset);
+    this.answers.push(answer);
+    this.hold();
+  }
+
+  /** Resolves once every change up to `offset` is durable. */
+  durableAt(offset: number): Promise<void> {
+    if (offset <= this.durable) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.offsets.push(offset);
+      this.answers.push(resolve);
+      this.hold();
+    });
+  }
+
+  /** Resolves once a change after `after` is durable, or after `ms`. */
+  waitForChange(after: number, ms: number): Promise<void> {
+    if (this.durable > after) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter: Waiter = { after, wake: resolve, timer: null };
+      waiter.timer = setTimeout(() => {
+        this.readers = this.readers.filter((w) => w !== waiter);
+        this.release();
+        resolve();
+      }, ms);
+      this.readers.push(waiter);
+      this.hold();
+    });
+  }
+
+  /** Wakes every reader now (closing): long polls return what they have. */
+  wakeReaders(): void {
+    const readers = this.readers;
+    this.readers = [];
+    for (const w of readers) {
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.wake();
+    }
+    this.release();
+  }
+
+  private moved(): void {
+    // Cleared before the read: a move after this read posts a new message.
+    Atomics.store(this.cv.i32, CL_NOTIFY, 0);
+    const durable = this.durable;
+    while (this.head < this.offsets.length && (this.offsets[this.head] as number) <= durable) {
+      const answer = this.answers[this.head] as () => void;
+      this.head++;
+      answer();
+    }
+    if (this.head === this.offsets.length) {
+      this.offsets.length = 0;
+      this.answers.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets.splice(0, this.head);
+      this.answers.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.readers.length > 0) {
+      const still: Waiter[] = [];
+      for (const w of this.readers) {
+        if (w.after < durable) {
+          if (w.timer !== null) clearTimeout(w.timer);
+          w.wake();
+        } else still.push(w);
+      }
+      this.readers = still;
+    }
+    this.release();
+  }
+
+  private get waiting(): boolean {
+    return this.head < this.offsets.length || this.readers.length > 0;
+  }
+
+  private hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.link.ref();
+  }
+
+  private release(): void {
+    if (!this.held || this.waiting) return;
+    this.held = false;
+    this.link.unref();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The change feed, checkpoints and whole-catalog snapshots: what the journal thread
+ * keeps, as the caller sees it.
+ *
+ * The feed shows only durable changes (in memory: those copied into its window), so
+ * a reader never sees a change that a crash could take back. Long polls wait on the
+ * durable offset's wake-ups (durable.ts), not on timers.
+ */
+
+import type { DurableGate } from './durable.js';
+import { InventoryError } from './errors.js';
+import type { JournalClient } from './journal/client.js';
+import type { Reads } from './reads.js';
+import { readChangesOptions } from './requests.js';
+import type { ChangesPage, Checkpoint, Snapshot } from './types.js';
+
+export class Feed {
+  constructor(
+    private readonly journal: JournalClient,
+    private readonly gate: DurableGate,
+    private readonly reads: Reads,
+    private readonly hasDataDir: boolean,
+  ) {}
+
+  async changes(options: unknown): Promise<ChangesPage> {
+    const { after, limit, waitMs } = readChangesOptions(options);
+    // In memory the window is filled as the journal thread drains: catch it up first,
+    // so that a change whose call has resolved is in the feed.
+    if (!this.hasDataDir && this.gate.taken > this.gate.durable) await this.journal.flush();
+    let page = await this.read(after, limit);
+    if (page.items.length === 0 && waitMs > 0) {
+      await this.gate.waitForChange(after, waitMs);
+      page = await this.read(after, limit);
+    }
+    return page;
+  }
+
+  private async read(after: number, limit: number): Promise<ChangesPage> {
+    const r = await this.journal.read(after, limit);
+    if ('expired' in r) {
+      const error = new InventoryError(
+        'OFFSET_EXPIRED',
+        `offset ${after + 1} is no longer retained: the oldest retained change is ${r.oldest}`,
+      ) as InventoryError & { oldest: number };
+      error.oldest = r.oldest;
+      throw error;
+    }
+    const last = r.items[r.items.length - 1];
+    const next = last === undefined ? after : last.offset;
+    return { items: r.items, next, hasMore: next < r.last };
+  }
+
+  checkpoint(): Promise<Checkpoint> {
+    if (!this.hasDataDir) {
+      // Nothing to write: every change is in memory only.
+      return Promise.resolve({ offset: this.gate.durable, bytes: 0, ms: 0 });
+    }
+    return this.journal.checkpoint();
+  }
+
+  /**
+   * Every product in one consistent cut (the global lock in shared mode for the whole
+   * copy: writers wait for it), resolved once every change it shows is durable.
+   */
+  async snapshot(): Promise<Snapshot> {
+    const timestamp = new Date().toISOString();
+    const page = await this.reads.list(Number.MAX_SAFE_INTEGER, undefined);
+    await this.gate.durableAt(page.asOf);
+    return {
+      lastOffset: page.asOf,
+      timestamp,
+      total: page.items.length,
+      products: page.items,
+    };
+  }
+}
