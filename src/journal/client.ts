@@ -54,7 +54,7 @@ export const JOURNAL_DEFAULTS = {
 >;
 
 export interface JournalClient {
-  /** Calls `listener` with the durable offset each time the thread says it moved. */
+  /** Calls `listener` with the durable offset each time it moves (never twice with one value). */
   onDurable(listener: (durable: number) => void): () => void;
   /** Keep the process alive for the notify port (while calls wait to be durable). */
   ref(): void;
@@ -130,10 +130,14 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
   };
 
   const listeners = new Set<(durable: number) => void>();
+  let told = durableOffset(cv);
   notify.on('message', () => {
-    // Clear first, then read: an offset published after the read posts again.
+    // Clear first, then read: an offset published after the read posts again. That
+    // message may find no newer offset than this read did: listeners hear each once.
     Atomics.store(cv.i32, CL_NOTIFY, 0);
     const durable = durableOffset(cv);
+    if (durable <= told) return;
+    told = durable;
     for (const listener of listeners) listener(durable);
   });
   notify.unref();
