@@ -156,23 +156,21 @@ function cutOrDelete(file: string, at: number): void {
   fsyncDir(path.dirname(file));
 }
 
-/** Intact records from byte `from` of each segment on: how many, first and last offset. */
+/** Intact records from byte `from` of each segment on: how many, and the highest offset. */
 function countIntact(parts: { bytes: Buffer; view: DataView; from: number }[]) {
   let count = 0;
-  let low = Number.POSITIVE_INFINITY;
-  let high = Number.NEGATIVE_INFINITY;
+  let high = 0;
   for (const { bytes, view, from } of parts) {
     let at = nextIntact(bytes, view, from, bytes.length);
     while (at >= 0) {
       const offset = view.getFloat64(at + C_OFFSET, true);
       count++;
-      low = Math.min(low, offset);
       high = Math.max(high, offset);
       const length = intactLength(bytes, view, at, bytes.length);
       at = nextIntact(bytes, view, at + length, bytes.length);
     }
   }
-  return { count, offsets: count > 0 ? ([low, high] as const) : null };
+  return { count, high };
 }
 
 /**
@@ -238,7 +236,7 @@ function readJournal(segmentFiles: NamedFile[], o: RecoverOptions): Journal {
         `journal: cut a torn tail off ${file} at byte ${cut} (${problem.why})`,
       );
     } else {
-      truncated = repairAt(segmentFiles, i, bytes, view, cut, o);
+      truncated = repairAt(segmentFiles, i, bytes, view, cut, Number.isNaN(next) ? named : next, o);
     }
     if (cut > 0) segments.push(segment);
     break;
@@ -247,13 +245,17 @@ function readJournal(segmentFiles: NamedFile[], o: RecoverOptions): Journal {
   return { segments, start, next: Number.isNaN(next) ? 1 : next, truncated };
 }
 
-/** `repair`: cut segment i at byte `at`, delete every later segment, log what went. */
+/**
+ * `repair`: cut segment i at byte `at`, delete every later segment, log what went:
+ * the record at `at` (whose offset was to be `expected`) and every intact one after.
+ */
 function repairAt(
   segmentFiles: NamedFile[],
   i: number,
   bytes: Buffer,
   view: DataView,
   at: number,
+  expected: number,
   o: RecoverOptions,
 ): Truncation {
   const { file } = segmentFiles[i] as NamedFile;
@@ -263,15 +265,18 @@ function repairAt(
   });
   const from = Math.max(at, FILE_HEADER_BYTES);
   const lost = countIntact([{ bytes, view, from }, ...later]);
+  const unreadable = at >= FILE_HEADER_BYTES && intactLength(bytes, view, at, bytes.length) === 0;
+  const dropped = lost.count + (unreadable ? 1 : 0);
+  const offsets = dropped === 0 ? null : ([expected, Math.max(expected, lost.high)] as const);
   cutOrDelete(file, at);
   for (const l of later) unlinkSync(l.file);
   fsyncDir(path.dirname(file));
-  const range = lost.offsets === null ? 'none' : `${lost.offsets[0]}…${lost.offsets[1]}`;
+  const range = offsets === null ? 'none' : `${offsets[0]}…${offsets[1]}`;
   o.log.warn(
-    { file, at, dropped: lost.count, offsets: lost.offsets, deleted: later.map((l) => l.file) },
-    `journal repair: cut ${file} at byte ${at}, dropped ${lost.count} records (offsets ${range}) and ${later.length} later segments`,
+    { file, at, dropped, offsets, deleted: later.map((l) => l.file) },
+    `journal repair: cut ${file} at byte ${at}, dropped ${dropped} records (offsets ${range}) and ${later.length} later segments`,
   );
-  return { file, at, dropped: lost.count, offsets: lost.offsets, bytes: bytes.length - at };
+  return { file, at, dropped, offsets, bytes: bytes.length - at };
 }
 
 // ---------------------------------------------------------------------------
