@@ -727,6 +727,8 @@ class Journal implements JournalApi {
     this.durable = s.nextOffset - 1;
     this.segments = s.dataDir === null ? null : this.openDir(s.dataDir);
     Atomics.store(this.cv.i64, counter64(CL_DURABLE), BigInt(this.durable));
+    // No message of this thread is in flight yet (a previous journal's may have been).
+    Atomics.store(this.cv.i32, CL_NOTIFY, 0);
     this.loopDone = this.run().catch((error: unknown) => this.fail(error));
   }
 
