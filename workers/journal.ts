@@ -1,0 +1,1079 @@
+/**
+ * The journal thread: merges the pool threads' change rings into the one gap-free
+ * sequence of changes, writes it to the journal with group commit, serves the change
+ * feed, and takes snapshots. Started by src/journal/client.ts as a plain Worker; its
+ * control plane is the Comlink-exposed `JournalApi`, its data plane shared memory
+ * (memory/change-log.ts): it never receives a change by message.
+ *
+ * The loop, one group at a time:
+ *   1. merge: take the record whose offset is `next` from whichever ring holds it at
+ *      its head (each ring is in offset order; offsets are gap-free across rings), as
+ *      long runs at a time, into a group buffer, sealing each record's CRC; store each
+ *      ring's HEAD as soon as its records are copied, so producers never wait on the
+ *      disk. A group ends at GROUP_BYTES or at the first offset not committed yet.
+ *   2. with a data directory: one write of the group to the current segment, then in
+ *      'fsync' mode one fdatasync. Every record committed while it ran goes in the next
+ *      group: that is group commit, one fsync for all of them.
+ *   3. publish: store the durable offset (CL_DURABLE), then post `{ durable }` on the
+ *      notify port unless a message is already in flight (CL_NOTIFY).
+ * With nothing to merge it sleeps on CL_WAKE (Atomics.waitAsync, so Comlink calls are
+ * served meanwhile) and yields to the event loop between groups.
+ *
+ * Snapshots are fuzzy (taken while writers run); see `snapshot` for why they converge.
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  promises as fsp,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { type MessagePort, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { type Endpoint, expose } from 'comlink';
+// @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
+import nodeAdapter from 'comlink/dist/esm/node-adapter.mjs';
+import hdr from 'hdr-histogram-js';
+import pino, { type Logger } from 'pino';
+import {
+  C_HEADER_BYTES,
+  C_OFFSET,
+  C_TYPE,
+  type Change,
+  type ChangeViews,
+  CL_DURABLE,
+  CL_NOTIFY,
+  CL_SLEEPING,
+  CL_WAKE,
+  changeViews,
+  decodeChange,
+  emptyChange,
+  encodeChange,
+  feedItem,
+  MAX_RECORD_BYTES,
+  R_HEAD,
+  R_LOW,
+  R_TAIL,
+  ringControl,
+  ringStart,
+  TYPE_CREATED,
+  TYPE_PAD,
+} from '../memory/change-log.js';
+import {
+  attachBuffer,
+  counter64,
+  HDR_OFFSET,
+  type SharedViews,
+  STATE_LIVE,
+} from '../memory/layout.js';
+import { emptyRecord, nameScratch, readId, readRecord } from '../memory/records.js';
+import {
+  decodeSegmentHeader,
+  decodeSnapshotHeader,
+  encodeSegmentHeader,
+  encodeSnapshotHeader,
+  FILE_HEADER_BYTES,
+  fsyncDir,
+  listDataDir,
+  sealRecord,
+  segmentName,
+  snapshotName,
+  TEMP_SUFFIX,
+} from '../src/journal/files.js';
+
+const nodeEndpoint: (port: MessagePort | Worker) => Endpoint = nodeAdapter;
+
+/** What the journal thread is started with (its workerData). */
+export interface JournalSettings {
+  /** The change buffer (memory/change-log.ts): the rings, durable offset, wake words. */
+  readonly changeBuffer: SharedArrayBuffer;
+  /** The product buffer (memory/layout.ts): the offset counter, and slots to snapshot. */
+  readonly productBuffer: SharedArrayBuffer;
+  /** Where `{ durable }` is posted when the durable offset moves (see CL_NOTIFY). */
+  readonly notifyPort: MessagePort;
+  /** The offset of the first change to come: recover()'s nextOffset. */
+  readonly nextOffset: number;
+  /** null: memory only (the durable offset means "copied into the feed window"). */
+  readonly dataDir: string | null;
+  readonly durability: 'fsync' | 'write';
+  /** 'write' mode: fdatasync at least this often while there is unsynced data. */
+  readonly syncIntervalMs: number;
+  /** Changes the feed keeps in memory (and, with a data directory, at least on disk). */
+  readonly retainChanges: number;
+  /** A snapshot after this many changes (data directory only). */
+  readonly snapshotEvery: number;
+  /** Segments holding keyed changes younger than this are kept (recovery reads keys). */
+  readonly idempotencyTtlMs: number;
+  /** A segment is closed and the next one started past this many bytes. */
+  readonly segmentBytes: number;
+  readonly logLevel: string;
+  /** A file descriptor of the process (threads share descriptors). */
+  readonly logDestination: number;
+}
+
+export interface JournalStats {
+  durableOffset: number;
+  /** Records written (merged, without a data directory) since the thread started. */
+  records: number;
+  bytes: number;
+  groups: number;
+  /** Records per group, on average. */
+  meanGroupSize: number;
+  fsyncs: number;
+  fsyncP50Ms: number;
+  fsyncP99Ms: number;
+  fsyncMaxMs: number;
+  segments: number;
+  /** The covers offset of the newest snapshot, 0 without one. */
+  lastSnapshotOffset: number;
+  /** The oldest offset `read` still answers. */
+  oldestOffset: number;
+}
+
+export interface CheckpointResult {
+  /** The snapshot's covers: every change up to it is in the snapshot or replayed over it. */
+  offset: number;
+  bytes: number;
+  ms: number;
+}
+
+export type ReadResult =
+  | { expired: false; items: Change[]; oldest: number; last: number }
+  | { expired: true; oldest: number };
+
+/** The journal thread's control plane, as Comlink exposes it. */
+export interface JournalApi {
+  /** Makes every change committed so far durable (on disk in both modes); the durable offset. */
+  flush(): Promise<number>;
+  checkpoint(): Promise<CheckpointResult>;
+  stats(): JournalStats;
+  /** Changes with offset > after, in offset order, at most `limit`, up to the durable offset. */
+  read(after: number, limit: number): Promise<ReadResult>;
+  /** Drains, syncs, snapshots (with a data directory) and closes the files. */
+  close(): Promise<void>;
+}
+
+/** A group stops growing here (one write, one fsync). */
+export const GROUP_BYTES = 4 * 1024 * 1024;
+/** The feed reads segment files in pieces of this size. */
+const READ_BYTES = 1024 * 1024;
+/** A segment's sparse index has an entry every this many bytes. */
+const INDEX_STRIDE = 64 * 1024;
+/** The longest the loop sleeps when idle (ms). */
+const IDLE_WAIT_MS = 50;
+/** A snapshot copies slots for this long, then lets the loop run a group commit. */
+const SNAPSHOT_SLICE_MS = 4;
+/** …and writes its file in pieces of about this size. */
+const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
+
+/** Atomics.waitAsync (ES2024, in Node since 16), typed here: the project's lib is ES2023. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      i32: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// ---------------------------------------------------------------------------
+// Merging the rings
+// ---------------------------------------------------------------------------
+
+/** Records being gathered for one write: bytes, and each record's start. */
+class Group {
+  readonly u8 = new Uint8Array(GROUP_BYTES);
+  readonly view = new DataView(this.u8.buffer);
+  readonly positions = new Uint32Array(GROUP_BYTES / C_HEADER_BYTES);
+  first = 0;
+  count = 0;
+  bytes = 0;
+
+  reset(first: number): void {
+    this.first = first;
+    this.count = 0;
+    this.bytes = 0;
+  }
+}
+
+/** The consumer's side of one ring. HEAD and TAIL count 8-byte units, mod 2^32. */
+interface Cursor {
+  readonly ring: number;
+  readonly control: number;
+  /** Byte where the ring's data starts, and where it ends. */
+  readonly start: number;
+  readonly end: number;
+  readonly mask: number;
+  head: number;
+  tail: number;
+}
+
+class Merger {
+  private readonly cursors: Cursor[] = [];
+  /** The ring the last run came from: the likeliest to hold the next offset. */
+  private last = 0;
+
+  constructor(private readonly cv: ChangeViews) {
+    for (let ring = 0; ring < cv.rings; ring++) {
+      const control = ringControl(ring);
+      const start = ringStart(cv.rings, cv.ringBytes, ring);
+      const head = Atomics.load(cv.i32, control + R_HEAD);
+      this.cursors.push({
+        ring,
+        control,
+        start,
+        end: start + cv.ringBytes,
+        mask: cv.ringBytes / 8 - 1,
+        head,
+        tail: head,
+      });
+    }
+  }
+
+  private at(c: Cursor, units: number): number {
+    return c.start + ((c.head + units) & c.mask) * 8;
+  }
+
+  /** The length of the ring record at byte `byte`, checked; a PAD reads as negative. */
+  private lengthAt(c: Cursor, byte: number): number {
+    const length = this.cv.i32[byte >> 2] as number;
+    // A pad shorter than a record header carries no type byte of its own.
+    const pad = length < C_HEADER_BYTES || this.cv.u8[byte + C_TYPE] === TYPE_PAD;
+    if (length <= 0 || (length & 7) !== 0 || byte + length > c.end) {
+      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
+    }
+    if (!pad && length > MAX_RECORD_BYTES) {
+      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
+    }
+    return pad ? -length : length;
+  }
+
+  /** Frees the ring's space up to the cursor (the producer may be waiting for it). */
+  private release(c: Cursor): void {
+    Atomics.store(this.cv.i32, c.control + R_HEAD, c.head);
+    Atomics.notify(this.cv.i32, c.control + R_HEAD);
+  }
+
+  /** The offset of the ring's next record (pads skipped and freed), or 0 for none. */
+  private peek(c: Cursor): number {
+    for (;;) {
+      if (c.head === c.tail) {
+        c.tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
+        if (c.head === c.tail) return 0;
+      }
+      const byte = this.at(c, 0);
+      const length = this.lengthAt(c, byte);
+      if (length > 0) return this.cv.f64[(byte >> 3) + 1] as number;
+      c.head = (c.head - length / 8) >>> 0;
+      this.release(c);
+    }
+  }
+
+  /** Whether the record of offset `next` is committed in some ring. */
+  available(next: number): boolean {
+    return this.cursors.some((c) => this.peek(c) === next);
+  }
+
+  /** The cursor whose next record has offset `next`, or null. */
+  private holder(next: number): Cursor | null {
+    const rings = this.cursors.length;
+    for (let k = 0; k < rings; k++) {
+      const c = this.cursors[(this.last + k) % rings] as Cursor;
+      const offset = this.peek(c);
+      if (offset === next) {
+        this.last = c.ring;
+        return c;
+      }
+      if (offset !== 0 && offset < next) {
+        throw new Error(`change ring ${c.ring} holds offset ${offset}, below ${next}`);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Copies the records of offsets next, next+1, … into `group` while they are
+   * committed and fit; answers how many.
+   */
+  fill(group: Group, next: number): number {
+    let copied = 0;
+    for (;;) {
+      const c = this.holder(next + copied);
+      if (c === null) break;
+      const n = this.copyRun(c, group, next + copied);
+      if (n === 0) break;
+      copied += n;
+    }
+    return copied;
+  }
+
+  /** Copies the longest run of consecutive offsets from `c`'s head, in one piece. */
+  private copyRun(c: Cursor, group: Group, next: number): number {
+    const first = this.at(c, 0);
+    const f64 = this.cv.f64;
+    let byte = first;
+    let units = 0;
+    let count = 0;
+    const room = GROUP_BYTES - group.bytes;
+    // A record never wraps, so a run stops at the ring's end (or a pad before it).
+    while ((c.head + units) >>> 0 !== c.tail && byte < c.end) {
+      const length = this.lengthAt(c, byte);
+      if (length < 0 || f64[(byte >> 3) + 1] !== next + count) break;
+      if (byte + length - first > room) break;
+      group.positions[group.count + count] = group.bytes + (byte - first);
+      byte += length;
+      units += length >> 3;
+      count++;
+    }
+    if (count === 0) return 0;
+    group.u8.set(this.cv.u8.subarray(first, byte), group.bytes);
+    c.head = (c.head + units) >>> 0;
+    this.release(c);
+    for (let i = group.count; i < group.count + count; i++) {
+      const at = group.positions[i] as number;
+      sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
+    }
+    group.count += count;
+    group.bytes += byte - first;
+    return count;
+  }
+
+  /** The highest offset committed in any ring, or 0. */
+  committedHigh(): number {
+    let high = 0;
+    for (const c of this.cursors) {
+      const tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
+      for (let units = 0; (c.head + units) >>> 0 !== tail; ) {
+        const byte = this.at(c, units);
+        const length = this.lengthAt(c, byte);
+        if (length > 0) high = Math.max(high, this.cv.f64[(byte >> 3) + 1] as number);
+        units += Math.abs(length) >> 3;
+      }
+    }
+    return high;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The feed's window in memory
+// ---------------------------------------------------------------------------
+
+/** One group's records, kept for the feed. */
+interface Chunk {
+  readonly first: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  readonly positions: Uint32Array;
+}
+
+/** The last `retain` records (or a group more), as the groups that wrote them. */
+class FeedWindow {
+  private chunks: Chunk[] = [];
+  /** chunks[0…head) are evicted (compacted away from time to time). */
+  private head = 0;
+  private records = 0;
+
+  constructor(private readonly retain: number) {}
+
+  push(group: Group): void {
+    if (this.retain <= 0) return;
+    this.chunks.push({
+      first: group.first,
+      count: group.count,
+      bytes: group.u8.slice(0, group.bytes),
+      positions: group.positions.slice(0, group.count),
+    });
+    this.records += group.count;
+    for (;;) {
+      const oldest = this.chunks[this.head] as Chunk;
+      if (this.records - oldest.count < this.retain) break;
+      this.records -= oldest.count;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The oldest offset held, or null when empty. */
+  oldest(): number | null {
+    return this.head < this.chunks.length ? (this.chunks[this.head] as Chunk).first : null;
+  }
+
+  /** Appends the changes of offsets from…≤ last to `out`, up to `limit` in all. */
+  collect(from: number, limit: number, last: number, out: Change[]): void {
+    let lo = this.head;
+    let hi = this.chunks.length - 1;
+    // The last chunk whose first offset is ≤ from.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.chunks[mid] as Chunk).first <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo; i < this.chunks.length && out.length < limit; i++) {
+      const chunk = this.chunks[i] as Chunk;
+      const start = Math.max(from, chunk.first);
+      const end = Math.min(chunk.first + chunk.count - 1, last);
+      for (let offset = start; offset <= end && out.length < limit; offset++) {
+        const at = chunk.positions[offset - chunk.first] as number;
+        out.push(feedItem(decodeChange(chunk.bytes, at)));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Segment files
+// ---------------------------------------------------------------------------
+
+/** Record positions every INDEX_STRIDE bytes or so: offsets and where they start. */
+interface SparseIndex {
+  readonly offsets: number[];
+  readonly positions: number[];
+}
+
+interface SegmentFile {
+  readonly first: number;
+  readonly file: string;
+  readonly createdAt: number;
+  /** Built as the segment is written; for older segments, on the feed's first visit. */
+  index: SparseIndex | null;
+}
+
+/** Calls `visit` on each record of `file` from byte `start` to `end`, until it answers false. */
+function scanFile(
+  file: string,
+  start: number,
+  end: number,
+  buffer: Uint8Array,
+  visit: (bytes: Uint8Array, view: DataView, at: number, position: number) => boolean,
+): void {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const fd = openSync(file, 'r');
+  try {
+    let position = start;
+    while (position < end) {
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
+      if (read === 0) break;
+      let at = 0;
+      while (at + C_HEADER_BYTES <= read) {
+        const length = view.getUint32(at, true);
+        if (length < C_HEADER_BYTES || at + length > read) break;
+        if (!visit(buffer, view, at, position + at)) return;
+        at += length;
+      }
+      if (at === 0) throw new Error(`journal file ${file}: no record reads at byte ${position}`);
+      position += at;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The segments of a data directory, the last of them open for appending. */
+class SegmentLog {
+  readonly segments: SegmentFile[] = [];
+  private fd = -1;
+  /** Bytes in the current segment, and of them the ones fdatasync'd. */
+  private size = 0;
+  private synced = 0;
+  private lastIndexed = 0;
+  private readonly readBuffer = new Uint8Array(READ_BYTES + MAX_RECORD_BYTES);
+  lastSyncAt = performance.now();
+  readonly fsyncUs = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 2,
+    useWebAssembly: false,
+  });
+
+  constructor(
+    readonly dir: string,
+    private readonly segmentBytes: number,
+    nextOffset: number,
+    private readonly log: Logger,
+  ) {
+    for (const { offset, file } of listDataDir(dir).segments) {
+      if (offset >= nextOffset) {
+        // recover() leaves none: its nextOffset follows every record on disk.
+        if (offset > nextOffset)
+          log.warn({ file, nextOffset }, 'journal: a segment past the next offset');
+        continue;
+      }
+      const header = decodeSegmentHeader(readHead(file));
+      const createdAt = header.ok ? header.header.createdAt : 0;
+      this.segments.push({ first: offset, file, createdAt, index: null });
+    }
+    this.open(nextOffset);
+  }
+
+  /** Starts segment `first` (replacing a file of that name: it holds no records). */
+  private open(first: number): void {
+    const file = path.join(this.dir, segmentName(first));
+    const createdAt = Date.now();
+    this.fd = openSync(file, 'w');
+    writeAll(this.fd, encodeSegmentHeader({ first, createdAt }), FILE_HEADER_BYTES);
+    fdatasyncSync(this.fd);
+    // The new name must be durable before anything fsync'd in it counts.
+    fsyncDir(this.dir);
+    this.size = FILE_HEADER_BYTES;
+    this.synced = this.size;
+    this.lastIndexed = -INDEX_STRIDE;
+    this.segments.push({ first, file, createdAt, index: { offsets: [], positions: [] } });
+  }
+
+  get unsynced(): boolean {
+    return this.synced < this.size;
+  }
+
+  /** Writes the group at the end of the current segment (starting a new one past the size). */
+  append(group: Group): void {
+    if (this.size > FILE_HEADER_BYTES && this.size + group.bytes > this.segmentBytes) {
+      // The old segment is synced before the next starts: only the last can be torn.
+      this.sync();
+      closeSync(this.fd);
+      this.open(group.first);
+    }
+    writeAll(this.fd, group.u8, group.bytes);
+    const index = (this.segments[this.segments.length - 1] as SegmentFile).index as SparseIndex;
+    for (let i = 0; i < group.count; i++) {
+      const position = this.size + (group.positions[i] as number);
+      if (position - this.lastIndexed < INDEX_STRIDE) continue;
+      index.offsets.push(group.first + i);
+      index.positions.push(position);
+      this.lastIndexed = position;
+    }
+    this.size += group.bytes;
+  }
+
+  sync(): void {
+    if (!this.unsynced) return;
+    const start = performance.now();
+    fdatasyncSync(this.fd);
+    const end = performance.now();
+    this.fsyncUs.recordValue(Math.max(1, Math.round((end - start) * 1000)));
+    this.synced = this.size;
+    this.lastSyncAt = end;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.sync();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private endOf(i: number): number {
+    if (i === this.segments.length - 1) return this.size;
+    const fd = openSync((this.segments[i] as SegmentFile).file, 'r');
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private indexOf(i: number): SparseIndex {
+    const segment = this.segments[i] as SegmentFile;
+    if (segment.index !== null) return segment.index;
+    const index: SparseIndex = { offsets: [], positions: [] };
+    let lastIndexed = -INDEX_STRIDE;
+    scanFile(
+      segment.file,
+      FILE_HEADER_BYTES,
+      this.endOf(i),
+      this.readBuffer,
+      (_, view, at, position) => {
+        if (position - lastIndexed >= INDEX_STRIDE) {
+          index.offsets.push(view.getFloat64(at + C_OFFSET, true));
+          index.positions.push(position);
+          lastIndexed = position;
+        }
+        return true;
+      },
+    );
+    segment.index = index;
+    return index;
+  }
+
+  /** Appends the changes of offsets from… below `until` to `out`, up to `limit` in all. */
+  read(from: number, limit: number, until: number, out: Change[]): void {
+    let i = this.segments.length - 1;
+    while (i > 0 && (this.segments[i] as SegmentFile).first > from) i--;
+    let next = from;
+    for (; i < this.segments.length && out.length < limit && next < until; i++) {
+      const { offsets, positions } = this.indexOf(i);
+      let k = offsets.length - 1;
+      while (k >= 0 && (offsets[k] as number) > next) k--;
+      const start = k >= 0 ? (positions[k] as number) : FILE_HEADER_BYTES;
+      const file = (this.segments[i] as SegmentFile).file;
+      scanFile(file, start, this.endOf(i), this.readBuffer, (bytes, view, at) => {
+        const offset = view.getFloat64(at + C_OFFSET, true);
+        if (offset >= until) return false;
+        if (offset >= next) {
+          out.push(feedItem(decodeChange(bytes, at)));
+          next = offset + 1;
+        }
+        return out.length < limit;
+      });
+    }
+  }
+
+  /** The oldest offset on disk. */
+  oldest(): number {
+    return (this.segments[0] as SegmentFile).first;
+  }
+
+  /**
+   * Deletes the oldest segments while each is wholly below `replayFrom` and `keep`,
+   * and the next was started before `keysFrom` (so this one's newest change is older).
+   */
+  prune(replayFrom: number, keep: number, keysFrom: number): void {
+    const deleted: string[] = [];
+    while (this.segments.length > 1) {
+      const [segment, next] = this.segments as [SegmentFile, SegmentFile];
+      const last = next.first - 1;
+      if (last >= replayFrom || last >= keep || next.createdAt >= keysFrom) break;
+      unlinkSync(segment.file);
+      deleted.push(segment.file);
+      this.segments.shift();
+    }
+    if (deleted.length > 0) {
+      fsyncDir(this.dir);
+      this.log.info({ deleted }, 'journal: deleted segments a snapshot covers');
+    }
+  }
+}
+
+function readHead(file: string): Uint8Array {
+  const head = new Uint8Array(FILE_HEADER_BYTES);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, FILE_HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head;
+}
+
+function writeAll(fd: number, bytes: Uint8Array, length: number): void {
+  for (let done = 0; done < length; ) done += writeSync(fd, bytes, done, length - done);
+}
+
+// ---------------------------------------------------------------------------
+// The journal
+// ---------------------------------------------------------------------------
+
+interface Waiter {
+  readonly target: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The record area snapshots encode into: a change buffer's views over a plain piece. */
+function recordArea(bytes: number): ChangeViews {
+  const buffer = new SharedArrayBuffer(bytes);
+  return {
+    buffer,
+    i32: new Int32Array(buffer),
+    i64: new BigInt64Array(buffer),
+    f64: new Float64Array(buffer),
+    u8: new Uint8Array(buffer),
+    rings: 0,
+    ringBytes: 0,
+  };
+}
+
+class Journal implements JournalApi {
+  private readonly cv: ChangeViews;
+  private readonly pv: SharedViews;
+  private readonly merger: Merger;
+  private readonly group = new Group();
+  private readonly window: FeedWindow;
+  private readonly segments: SegmentLog | null;
+  private next: number;
+  private durable: number;
+  private waiters: Waiter[] = [];
+  private records = 0;
+  private bytes = 0;
+  private groups = 0;
+  private stopped = false;
+  private closed: Promise<void> | null = null;
+  private failure: unknown = null;
+  private readonly loopDone: Promise<void>;
+  /** Snapshots run one after another. */
+  private snapshots: Promise<unknown> = Promise.resolve();
+  private snapshotting = false;
+  private lastSnapshot = { covers: 0, replayFrom: 1, file: '' };
+
+  constructor(
+    private readonly s: JournalSettings,
+    private readonly log: Logger,
+  ) {
+    this.cv = changeViews(s.changeBuffer);
+    this.pv = attachBuffer(s.productBuffer);
+    this.merger = new Merger(this.cv);
+    this.window = new FeedWindow(s.retainChanges);
+    this.next = s.nextOffset;
+    this.durable = s.nextOffset - 1;
+    this.segments = s.dataDir === null ? null : this.openDir(s.dataDir);
+    Atomics.store(this.cv.i64, counter64(CL_DURABLE), BigInt(this.durable));
+    // No message of this thread is in flight yet (a previous journal's may have been).
+    Atomics.store(this.cv.i32, CL_NOTIFY, 0);
+    this.loopDone = this.run().catch((error: unknown) => this.fail(error));
+  }
+
+  private openDir(dir: string): SegmentLog {
+    const listing = listDataDir(dir);
+    for (const temp of listing.temps) unlinkSync(temp);
+    const newest = listing.snapshots[listing.snapshots.length - 1];
+    if (newest !== undefined) {
+      const header = decodeSnapshotHeader(readHead(newest.file));
+      if (header.ok) {
+        const { covers, replayFrom } = header.header;
+        this.lastSnapshot = { covers, replayFrom, file: newest.file };
+      }
+    }
+    return new SegmentLog(dir, this.s.segmentBytes, this.s.nextOffset, this.log);
+  }
+
+  // --- the loop -------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.step() > 0) {
+        await nextTurn();
+        continue;
+      }
+      this.timedSync();
+      await this.sleep();
+    }
+  }
+
+  /** Merges, writes and publishes one group; answers its record count. */
+  private step(): number {
+    const group = this.group;
+    group.reset(this.next);
+    const count = this.merger.fill(group, this.next);
+    if (count === 0) return 0;
+    if (this.segments !== null) {
+      this.segments.append(group);
+      if (this.s.durability === 'fsync') this.segments.sync();
+      else this.timedSync();
+    }
+    this.window.push(group);
+    this.next += count;
+    this.records += count;
+    this.bytes += group.bytes;
+    this.groups++;
+    this.publish(this.next - 1);
+    if (
+      this.segments !== null &&
+      !this.snapshotting &&
+      this.durable - this.lastSnapshot.covers >= this.s.snapshotEvery
+    ) {
+      this.checkpoint().catch((error: unknown) =>
+        this.log.error({ err: error }, 'journal: automatic snapshot failed'),
+      );
+    }
+    return count;
+  }
+
+  /** 'write' mode: fdatasync once syncIntervalMs has passed since the last. */
+  private timedSync(): void {
+    const segments = this.segments;
+    if (segments === null || !segments.unsynced) return;
+    if (performance.now() - segments.lastSyncAt >= this.s.syncIntervalMs) segments.sync();
+  }
+
+  private publish(durable: number): void {
+    this.durable = durable;
+    // The offset first, then the message: a caller that clears CL_NOTIFY and then
+    // reads CL_DURABLE sees at least this offset (change-log.ts, CL_NOTIFY).
+    Atomics.store(this.cv.i64, counter64(CL_DURABLE), BigInt(durable));
+    if (Atomics.compareExchange(this.cv.i32, CL_NOTIFY, 0, 1) === 0) {
+      this.s.notifyPort.postMessage({ durable });
+    }
+    if (this.waiters.length === 0) return;
+    const waiting: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.target <= durable) w.resolve();
+      else waiting.push(w);
+    }
+    this.waiters = waiting;
+  }
+
+  private async sleep(): Promise<void> {
+    const i32 = this.cv.i32;
+    // SLEEPING before the last look at the rings: a producer that commits after that
+    // look sees SLEEPING (its TAIL store precedes its load of it) and bumps WAKE,
+    // which then differs from `seen` or wakes the wait (change-log.ts, wakeJournal).
+    Atomics.store(i32, CL_SLEEPING, 1);
+    const seen = Atomics.load(i32, CL_WAKE);
+    if (!this.stopped && !this.merger.available(this.next)) {
+      let timeout = IDLE_WAIT_MS;
+      const segments = this.segments;
+      if (segments?.unsynced) {
+        const due = segments.lastSyncAt + this.s.syncIntervalMs - performance.now();
+        timeout = Math.max(1, Math.min(timeout, due));
+      }
+      const wait = waitAsync(i32, CL_WAKE, seen, timeout);
+      if (wait.async) await wait.value;
+      else await nextTurn();
+    }
+    Atomics.store(i32, CL_SLEEPING, 0);
+  }
+
+  private wake(): void {
+    Atomics.add(this.cv.i32, CL_WAKE, 1);
+    Atomics.notify(this.cv.i32, CL_WAKE);
+  }
+
+  /** Resolves once the durable offset reaches `target`. */
+  private durableAt(target: number): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (target <= this.durable) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ target, resolve, reject });
+      this.wake();
+    });
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error;
+    this.log.error({ err: error }, 'journal: the loop failed; changes are no longer made durable');
+    for (const w of this.waiters) w.reject(error);
+    this.waiters = [];
+    // Fatal: the thread exits with the error, and its owner sees it.
+    setImmediate(() => {
+      throw error;
+    });
+  }
+
+  // --- the control plane ----------------------------------------------------
+
+  async flush(): Promise<number> {
+    if (this.stopped) return this.durable;
+    await this.durableAt(Math.max(this.durable, this.merger.committedHigh()));
+    this.segments?.sync();
+    return this.durable;
+  }
+
+  stats(): JournalStats {
+    const h = this.segments?.fsyncUs;
+    const ms = (us: number) => Math.round(us) / 1000;
+    const at = (p: number) =>
+      h === undefined ? 0 : ms(Math.min(h.getValueAtPercentile(p), h.maxValue));
+    return {
+      durableOffset: this.durable,
+      records: this.records,
+      bytes: this.bytes,
+      groups: this.groups,
+      meanGroupSize: this.groups === 0 ? 0 : this.records / this.groups,
+      fsyncs: h?.totalCount ?? 0,
+      fsyncP50Ms: at(50),
+      fsyncP99Ms: at(99),
+      fsyncMaxMs: h === undefined ? 0 : ms(h.maxValue),
+      segments: this.segments?.segments.length ?? 0,
+      lastSnapshotOffset: this.lastSnapshot.covers,
+      oldestOffset: this.oldest(),
+    };
+  }
+
+  private oldest(): number {
+    const inMemory = this.window.oldest() ?? this.durable + 1;
+    return this.segments === null ? inMemory : Math.min(inMemory, this.segments.oldest());
+  }
+
+  async read(after: number, limit: number): Promise<ReadResult> {
+    const oldest = this.oldest();
+    const last = this.durable;
+    if (after + 1 < oldest) return { expired: true, oldest };
+    const items: Change[] = [];
+    const from = Math.max(after + 1, 1);
+    const windowFirst = this.window.oldest() ?? last + 1;
+    if (this.segments !== null && from < windowFirst) {
+      this.segments.read(from, limit, Math.min(windowFirst, last + 1), items);
+    }
+    if (items.length < limit) this.window.collect(from + items.length, limit, last, items);
+    return { expired: false, items, oldest, last };
+  }
+
+  checkpoint(): Promise<CheckpointResult> {
+    if (this.stopped) return Promise.reject(new Error('the journal is closed'));
+    if (this.segments === null) return Promise.resolve({ offset: this.durable, bytes: 0, ms: 0 });
+    const result = this.snapshots.then(() => this.snapshot(this.segments as SegmentLog));
+    this.snapshots = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.flush();
+    if (this.segments !== null) await this.checkpoint();
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+    this.segments?.close();
+    this.s.notifyPort.close();
+  }
+
+  // --- snapshots ------------------------------------------------------------
+
+  /**
+   * A fuzzy snapshot. `covers0` is the offset counter before the copy, and every
+   * change at or below it either is in the copy or is replayed: a pool thread sets its
+   * ring's R_LOW (a bound below every offset it may take) before it takes an offset
+   * and clears it only after publishing, so a change not yet published when its slot
+   * was copied has an offset at or above some R_LOW read after `covers0`, and replay
+   * starts at the least of them. Changes after covers0 are replayed anyway. The copy
+   * holds nothing past `covers` (the counter after it: a change is published after
+   * its offset is taken), so once the journal is durable to `covers` the snapshot
+   * never shows a change the journal could lose.
+   */
+  private async snapshot(segments: SegmentLog): Promise<CheckpointResult> {
+    this.snapshotting = true;
+    const started = performance.now();
+    const dir = segments.dir;
+    const counter = counter64(HDR_OFFSET);
+    const covers0 = Number(Atomics.load(this.pv.i64, counter));
+    let replayFrom = covers0 + 1;
+    for (let ring = 0; ring < this.cv.rings; ring++) {
+      const low = Number(Atomics.load(this.cv.i64, counter64(ringControl(ring) + R_LOW)));
+      if (low > 0 && low < replayFrom) replayFrom = low;
+    }
+    const temp = path.join(dir, `${snapshotName(covers0)}${TEMP_SUFFIX}`);
+    const handle = await fsp.open(temp, 'w');
+    try {
+      const { products, bytes } = await this.copySlots(handle);
+      const covers = Number(Atomics.load(this.pv.i64, counter));
+      await this.durableAt(covers);
+      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt: Date.now() });
+      await handle.write(header, 0, FILE_HEADER_BYTES, 0);
+      await handle.datasync();
+      await handle.close();
+      const file = path.join(dir, snapshotName(covers));
+      renameSync(temp, file);
+      fsyncDir(dir);
+      this.lastSnapshot = { covers, replayFrom, file };
+      for (const older of listDataDir(dir).snapshots) {
+        if (older.offset < covers) unlinkSync(older.file);
+      }
+      segments.prune(
+        replayFrom,
+        this.durable - this.s.retainChanges + 1,
+        Date.now() - this.s.idempotencyTtlMs,
+      );
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      this.log.info({ covers, replayFrom, products, bytes, ms }, 'journal: snapshot written');
+      return { offset: covers, bytes: bytes + FILE_HEADER_BYTES, ms };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Never created, or already renamed.
+      }
+      throw error;
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  /**
+   * Writes one TYPE_CREATED record per live slot after the header's place, in slices
+   * of SNAPSHOT_SLICE_MS: between slices the loop runs its group commits.
+   */
+  private async copySlots(handle: fsp.FileHandle): Promise<{ products: number; bytes: number }> {
+    const pv = this.pv;
+    const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
+    const areaView = new DataView(area.buffer);
+    const record = emptyRecord();
+    const again = emptyRecord();
+    const name = nameScratch();
+    const change = emptyChange();
+    change.type = TYPE_CREATED;
+    change.hasPrice = true;
+    change.nameBytes = name.bytes;
+    const utf8 = new TextEncoder();
+    let used = 0;
+    let written = FILE_HEADER_BYTES;
+    let products = 0;
+    let sliceStart = performance.now();
+    for (let slot = 0; slot < pv.capacity; slot++) {
+      readRecord(pv, slot, record, name);
+      if (record.state === STATE_LIVE) {
+        const id = readId(pv, slot);
+        // The id is fixed for a product's life: it is this record's if the slot still
+        // holds the same generation after it was read.
+        readRecord(pv, slot, again);
+        if (again.state !== STATE_LIVE || again.generation !== record.generation) {
+          slot--;
+          continue;
+        }
+        change.available = record.available;
+        change.version = record.version;
+        change.lastUpdated = record.lastUpdated;
+        change.price = record.price;
+        change.slot = slot;
+        change.generation = record.generation;
+        change.idLength = utf8.encodeInto(id, change.idBytes).written;
+        change.nameLength = name.length;
+        const length = encodeChange(area, used, change);
+        sealRecord(area.u8, areaView, used, length);
+        used += length;
+        products++;
+      }
+      if ((slot & 63) !== 63 && slot !== pv.capacity - 1) continue;
+      const full = used >= SNAPSHOT_WRITE_BYTES;
+      const late = performance.now() - sliceStart >= SNAPSHOT_SLICE_MS;
+      if (!full && !late && slot !== pv.capacity - 1) continue;
+      if (used > 0) {
+        await handle.write(area.u8, 0, used, written);
+        written += used;
+        used = 0;
+      } else {
+        await nextTurn();
+      }
+      sliceStart = performance.now();
+    }
+    return { products, bytes: written - FILE_HEADER_BYTES };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Entry
+// ---------------------------------------------------------------------------
+
+function logger(s: JournalSettings): Logger {
+  return pino(
+    { level: s.logLevel, base: { thread: 'journal' } },
+    pino.destination({ dest: s.logDestination, sync: true }),
+  );
+}
+
+if (parentPort !== null && workerData !== null && typeof workerData === 'object') {
+  const settings = workerData as JournalSettings;
+  const journal = new Journal(settings, logger(settings));
+  const api: JournalApi = {
+    flush: () => journal.flush(),
+    checkpoint: () => journal.checkpoint(),
+    stats: () => journal.stats(),
+    read: (after, limit) => journal.read(after, limit),
+    close: () => journal.close(),
+  };
+  expose(api, nodeEndpoint(parentPort));
+}
