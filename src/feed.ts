@@ -37,7 +37,7 @@ export class Feed {
 
   private async read(after: number, limit: number): Promise<ChangesPage> {
     const r = await this.journal.read(after, limit);
-    if ('expired' in r) {
+    if (r.expired) {
       const error = new InventoryError(
         'OFFSET_EXPIRED',
         `offset ${after + 1} is no longer retained: the oldest retained change is ${r.oldest}`,

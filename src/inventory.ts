@@ -19,7 +19,6 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
-import type { ChangeViews } from '../memory/change-log.js';
 import type { SharedViews } from '../memory/layout.js';
 import { Activity } from './activity.js';
 import { AdminCalls } from './admin-calls.js';

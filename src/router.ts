@@ -149,6 +149,8 @@ interface Dispatch {
   settled: boolean;
   /** Its rows were answered (after `settled`, once their changes are durable). */
   answered: boolean;
+  /** Its batches went back to the spares (once). */
+  recycled: boolean;
   /** Create and set rows name strings: their answers wait for every task's names. */
   readonly named: Map<number, Map<number, string>> | null;
   error: unknown;
@@ -338,6 +340,7 @@ export class Router {
       pending: tasks,
       settled: false,
       answered: false,
+      recycled: false,
       named,
       error: null,
     };
@@ -401,7 +404,8 @@ export class Router {
 
   /** Once every task answered and every row was: its buffers are reused. */
   private recycle(dispatch: Dispatch): void {
-    if (dispatch.pending !== 0 || !dispatch.answered) return;
+    if (dispatch.pending !== 0 || !dispatch.answered || dispatch.recycled) return;
+    dispatch.recycled = true;
     for (const batch of dispatch.batches) {
       batch.clear();
       this.spare.push(batch);

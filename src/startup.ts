@@ -112,7 +112,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     const catalog = new Catalog(o.capacity);
     let recovered: Recovered | null = null;
     if (o.dataDir !== null) {
-      releaseDir = lockDataDir(o.dataDir);
+      releaseDir = lockDataDir(o.dataDir, log);
       recovered = await recover(o.dataDir, {
         repair: o.repair,
         ttlMs: o.idempotency.ttlMs,

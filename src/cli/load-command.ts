@@ -127,7 +127,7 @@ export const LOAD_OPTIONS: OptionSpecs = {
   'data-dir': {
     type: 'string',
     value: 'dir',
-    help: 'keep each mode\'s changes in dir/<mode> (journal and snapshots); verify on the reopened state',
+    help: "keep each mode's changes in dir/<mode> (journal and snapshots); verify on the reopened state",
   },
   durability: {
     type: 'string',

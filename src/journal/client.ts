@@ -110,6 +110,13 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
       }),
     ),
   );
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+  });
   worker.on('exit', (code) =>
     failAll(new InventoryError('WORKER_FAILED', `the journal thread exited (code ${code})`)),
   );
@@ -147,7 +154,14 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
     ended ??= (async () => {
       remote[releaseProxy]();
       notify.close();
-      await worker.terminate();
+      // A thread that is exiting no longer keeps the process alive, nor does the promise
+      // of its exit: a timer does, until the exit is seen.
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        if (!exited) await Promise.all([exit, worker.terminate()]);
+      } finally {
+        clearInterval(keepAlive);
+      }
     })();
     return ended;
   };

@@ -215,7 +215,7 @@ describe('the engine against a sequential model, with restarts and crashes', () 
           await real.inv.close();
         }
       }),
-      { numRuns: 20, seed: 20261130, endOnFailure: true },
+      { numRuns: 20, seed: 20261130 },
     );
   }, 300_000);
 });

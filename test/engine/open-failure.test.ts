@@ -23,7 +23,7 @@ describe('a failing open leaves nothing behind', () => {
       'logger.destination',
     ],
     ['an unknown option', { queueSzie: 10 } as InventoryOptions, 'queueSzie'],
-    ['an option of a later version', { dataDir: dir } as InventoryOptions, 'dataDir'],
+    ['an option of a later version', { replicaOf: dir } as InventoryOptions, 'replicaOf'],
     [
       'an unknown nested option',
       { idempotency: { ttl: 5 } } as InventoryOptions,

@@ -143,7 +143,9 @@ describe('applier', () => {
     Atomics.add(v.i32, HDR_QUEUED, 3);
     const names = applier.applyTask({
       type: 'batch',
-      batches: [{ id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'], keys: [] }],
+      batches: [
+        { id: 9, buffer, capacity: 4, rows: 3, strings: ['Renamed', '', 'Later'], keys: [] },
+      ],
     });
     expect(names).toEqual({ last: true, names: [[9, 1, 'Renamed']] });
     expect([...c.status.subarray(0, 3)]).toEqual([STATUS_APPLIED, STATUS_APPLIED, STATUS_APPLIED]);
