@@ -22,6 +22,11 @@ export interface Client {
   occ: boolean;
   retries: number;
   seed: number;
+  /**
+   * Tells this run's keys from every earlier run's: with a data directory, keys are
+   * remembered across runs, and a key from an earlier run would replay its outcome.
+   */
+  run: string;
   tally: Tally;
   /** True once the run is over: no new request after that. */
   stopped: () => boolean;
@@ -59,7 +64,7 @@ async function update(c: Client, op: Extract<Op, { kind: 'update' }>): Promise<v
       if (current !== undefined) request.expectedVersion = current.version;
     }
     // A retry after a conflict is a new request, so it takes a new key.
-    if (op.replay) request.idempotencyKey = `load-${c.seed}-${op.index}-${attempt}`;
+    if (op.replay) request.idempotencyKey = `load-${c.seed}-${c.run}-${op.index}-${attempt}`;
     const outcome = await c.inv.update(request);
     c.tally.update(op.product, op.delta, outcome);
     if (op.replay && !c.stopped()) {

@@ -2,6 +2,7 @@
  * The load runner: drives one engine through the programmatic API with a described
  * workload, measures it, and checks at the end that nothing was lost.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
@@ -187,6 +188,7 @@ export async function runLoad(
     occ: config.occ,
     retries: config.retries,
     seed: config.seed,
+    run: randomBytes(4).toString('hex'),
     tally,
     stopped,
   };

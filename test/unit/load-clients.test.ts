@@ -50,7 +50,16 @@ const applied: UpdateOutcome = {
 };
 
 function client(inv: Engine, stopped: () => boolean): Client {
-  return { inv, ids: ['SKU-0'], occ: true, retries: 3, seed: 1, tally: new Tally(1), stopped };
+  return {
+    inv,
+    ids: ['SKU-0'],
+    occ: true,
+    retries: 3,
+    seed: 1,
+    run: 'r',
+    tally: new Tally(1),
+    stopped,
+  };
 }
 
 const update = (replay: boolean): Op => ({
