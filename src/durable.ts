@@ -16,6 +16,8 @@ import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 export interface DurableLink {
   /** Calls `listener` on each of the journal thread's wake-up messages. */
   onDurable(listener: () => void): void;
+  /** Calls `listener` if the journal thread fails. */
+  onFailure(listener: (error: Error) => void): void;
   /** Keeps the process alive while something waits for the journal. */
   ref(): void;
   unref(): void;
@@ -30,7 +32,9 @@ interface Waiter {
 export class DurableGate {
   /** Answers waiting for the durable offset to reach `offsets[i]`, oldest first. */
   private readonly offsets: number[] = [];
-  private readonly answers: (() => void)[] = [];
+  private readonly answers: ((error: Error | null) => void)[] = [];
+  /** Why changes can no longer be made durable (the journal thread failed), or null. */
+  private failure: Error | null = null;
   private head = 0;
   private readers: Waiter[] = [];
   private held = false;
@@ -43,6 +47,7 @@ export class DurableGate {
     private readonly gated: boolean,
   ) {
     link.onDurable(() => this.moved());
+    link.onFailure((error) => this.fail(error));
   }
 
   get durable(): number {
@@ -54,11 +59,18 @@ export class DurableGate {
     return Number(Atomics.load(this.views.i64, counter64(HDR_OFFSET)));
   }
 
-  /** Runs `answer` once every change taken so far is durable. */
-  whenDurable(answer: () => void): void {
+  /**
+   * Runs `answer(null)` once every change taken so far is durable, or `answer(error)`
+   * if the journal fails first.
+   */
+  whenDurable(answer: (error: Error | null) => void): void {
     const offset = this.taken;
     if (!this.gated || offset <= this.durable) {
-      answer();
+      answer(null);
+      return;
+    }
+    if (this.failure !== null) {
+      answer(this.failure);
       return;
     }
     this.offsets.push(offset);
@@ -69,11 +81,27 @@ export class DurableGate {
   /** Resolves once every change up to `offset` is durable. */
   durableAt(offset: number): Promise<void> {
     if (offset <= this.durable) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
       this.offsets.push(offset);
-      this.answers.push(resolve);
+      this.answers.push((error) => (error === null ? resolve() : reject(error)));
       this.hold();
     });
+  }
+
+  /**
+   * The journal failed: nothing more becomes durable. Everything waiting is answered
+   * with `error`, and so is everything that would wait from now on.
+   */
+  fail(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    const answers = this.answers.slice(this.head);
+    this.offsets.length = 0;
+    this.answers.length = 0;
+    this.head = 0;
+    for (const answer of answers) answer(error);
+    this.wakeReaders();
   }
 
   /** Resolves once a change after `after` is durable, or after `ms`. */
@@ -107,9 +135,9 @@ export class DurableGate {
     Atomics.store(this.cv.i32, CL_NOTIFY, 0);
     const durable = this.durable;
     while (this.head < this.offsets.length && (this.offsets[this.head] as number) <= durable) {
-      const answer = this.answers[this.head] as () => void;
+      const answer = this.answers[this.head] as (error: Error | null) => void;
       this.head++;
-      answer();
+      answer(null);
     }
     if (this.head === this.offsets.length) {
       this.offsets.length = 0;

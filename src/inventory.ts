@@ -115,6 +115,12 @@ export class Inventory {
     this.idem = new IdempotencyCache(o.idempotency.ttlMs, o.idempotency.maxKeys);
     this.locks = new LockCounterReader(views, catalog, o.lockMode);
     this.gate = new DurableGate(views, changes, journal, o.dataDir !== null);
+    journal.onFailure((error) =>
+      this.log.fatal(
+        { err: error },
+        'lockstock journal failed: changes are no longer made durable; writes now fail with WORKER_FAILED',
+      ),
+    );
     this.deaths = new ThreadDeaths(views, changes, o.lockTimeoutMs, started.log);
     const names = new NameCache(views.capacity);
     const settler = new Settler(this.idem, catalog, names, this.locks, this.deaths);
@@ -129,6 +135,10 @@ export class Inventory {
       },
       drained: () => this.activity.checkIdle(),
       whenDurable: (answer) => this.gate.whenDurable(answer),
+      notDurable: (batch, error) => {
+        settler.notDurable(batch, error);
+        this.activity.checkIdle();
+      },
       taskFailed: () => this.repairDeadThreads(),
     });
     this.activity = new Activity(this.router);
@@ -387,9 +397,15 @@ export class Inventory {
       await this.activity.idle();
       const stats = this.counters();
       await this.pool.destroy();
-      // Drains what is left, syncs, and (with a dataDir) writes a snapshot.
-      await this.journal.close();
-      this.started.releaseDir?.();
+      try {
+        // Drains what is left, syncs, and (with a dataDir) writes a snapshot.
+        await this.journal.close();
+      } catch (error) {
+        // A journal that failed already said so (and answered every call waiting on it).
+        this.log.error({ err: error }, 'lockstock journal did not close cleanly');
+      } finally {
+        this.started.releaseDir?.();
+      }
       this.log.info(
         { batches: stats.batches, rows: stats.rows, offset: stats.offset, replays: stats.replays },
         'lockstock closed',

@@ -106,9 +106,11 @@ export interface RouterEvents {
    * Calls `answer` once every change the pool has made so far is durable (at once
    * when there is no journal to wait for): rows are answered only then.
    */
-  whenDurable(answer: () => void): void;
+  whenDurable(answer: (error: Error | null) => void): void;
   /** A task failed (before its dispatch is answered): its thread may have died. */
   taskFailed(): void;
+  /** The batch's changes could not be made durable: every row fails with `error`. */
+  notDurable(batch: Batch, error: Error): void;
 }
 
 /**
@@ -151,6 +153,8 @@ interface Dispatch {
   answered: boolean;
   /** Its batches went back to the spares (once). */
   recycled: boolean;
+  /** Its changes could not be made durable (the journal failed): every row fails. */
+  notDurable: Error | null;
   /** Create and set rows name strings: their answers wait for every task's names. */
   readonly named: Map<number, Map<number, string>> | null;
   error: unknown;
@@ -341,6 +345,7 @@ export class Router {
       settled: false,
       answered: false,
       recycled: false,
+      notDurable: null,
       named,
       error: null,
     };
@@ -390,9 +395,10 @@ export class Router {
       dispatch.settled = true;
       this.dispatches--;
       this.awaitingDurable++;
-      this.events.whenDurable(() => {
+      this.events.whenDurable((error) => {
         this.awaitingDurable--;
         dispatch.answered = true;
+        if (error !== null) dispatch.notDurable = error;
         this.settle(dispatch);
         this.recycle(dispatch);
       });
@@ -428,7 +434,9 @@ export class Router {
     let rows = 0;
     for (const batch of dispatch.batches) {
       rows += batch.rows;
-      if (error === null) {
+      if (dispatch.notDurable !== null) {
+        this.events.notDurable(batch, dispatch.notDurable);
+      } else if (error === null) {
         this.events.done(batch, named?.get(batch.id) ?? null);
       } else {
         // A batch no task of the dispatch started still counts in the shared queue.

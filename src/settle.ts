@@ -16,7 +16,7 @@ import {
 } from '../memory/protocol.js';
 import type { Catalog } from './catalog.js';
 import { isoTime } from './clock.js';
-import type { InventoryError } from './errors.js';
+import { InventoryError } from './errors.js';
 import type { Cached, IdempotencyCache } from './idempotency.js';
 import { orderOutcome, rowError, rowOutcome } from './outcomes.js';
 import type { NameCache } from './reads.js';
@@ -81,6 +81,24 @@ export class Settler {
     }
   }
 
+  /**
+   * The journal failed before the batch's changes were durable: no row may be answered
+   * as if they were. Each fails with `cause`; applied rows were applied in memory.
+   */
+  notDurable(b: Batch, cause: Error): void {
+    const c = b.columns;
+    for (let r = 0; r < b.rows; ) {
+      const kind = c.kind[r] as number;
+      const error = new InventoryError(
+        'WORKER_FAILED',
+        `the journal failed before this change was durable (${cause.message}); it may be lost on restart`,
+        { cause },
+      );
+      this.fail(b, r, kind, error);
+      r += kind === KIND_ORDER ? (c.aux[r] as number) + 1 : 1;
+    }
+  }
+
   private answer(b: Batch, r: number, outcome: unknown): void {
     const entry = b.keyed[r];
     if (entry !== undefined) this.idem.complete(entry, outcome as Cached);
@@ -96,7 +114,10 @@ export class Settler {
     const resolve = b.resolvers[r];
     if (resolve !== undefined) resolve(Promise.reject(error) as never);
     b.sinks[r]?.fail(b.sinkIndex[r] as number, error);
-    if (kind === KIND_CREATE) this.catalog.release(b.columns.slot[r] as number);
+    // A create applied in memory keeps its slot: the buffer holds the product.
+    if (kind === KIND_CREATE && b.columns.status[r] !== STATUS_APPLIED) {
+      this.catalog.release(b.columns.slot[r] as number);
+    }
   }
 
   /** The error for a row that was not applied. */

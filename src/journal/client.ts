@@ -56,6 +56,8 @@ export const JOURNAL_DEFAULTS = {
 export interface JournalClient {
   /** Calls `listener` with the durable offset each time it moves (never twice with one value). */
   onDurable(listener: (durable: number) => void): () => void;
+  /** Calls `listener` once if the thread fails before it is closed. */
+  onFailure(listener: (error: Error) => void): void;
   /** Keep the process alive for the notify port (while calls wait to be durable). */
   ref(): void;
   unref(): void;
@@ -98,10 +100,14 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
   let failure: Error | null = null;
   const failers = new Set<(error: Error) => void>();
   let inFlight = 0;
+  /** Told once if the thread fails while open (not when it ends because we closed it). */
+  const failureListeners = new Set<(error: Error) => void>();
   const failAll = (error: Error) => {
+    const unexpected = failure === null;
     failure ??= error;
     for (const fail of failers) fail(failure);
     failers.clear();
+    if (unexpected) for (const listener of failureListeners) listener(failure);
   };
   worker.on('error', (error: Error) =>
     failAll(
@@ -179,6 +185,9 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
     onDurable(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onFailure(listener) {
+      failureListeners.add(listener);
     },
     ref: () => notify.ref(),
     unref: () => notify.unref(),
