@@ -1,0 +1,144 @@
+/**
+ * Prometheus metrics (prom-client), in a registry of the server's own: requests and
+ * their latency by route and status, engine outcomes by status, and gauges read from
+ * the engine when scraped — queue depth, lock contention, offsets. The engine's
+ * counters are read once per scrape (one stats() and one lockStats() call), not per
+ * metric.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Inventory } from '../inventory.js';
+import type { EngineStats, LockStats } from '../types.js';
+import { routeOf } from './auth.js';
+import './engine-next.js';
+
+type Reading = { stats: EngineStats; locks: LockStats };
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly outcomes: Counter<'kind' | 'status'>;
+  private reading: Reading | null = null;
+
+  constructor(private readonly inventory: Inventory) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'lockstock_' });
+    this.requests = new Counter({
+      name: 'lockstock_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'lockstock_http_request_duration_seconds',
+      help: 'time from a request arriving to its answer being sent',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: 'lockstock_outcomes_total',
+      help: 'engine outcomes, by kind of request (update, order, set, delete) and status',
+      labelNames: ['kind', 'status'],
+      registers,
+    });
+    const engine = (name: string, help: string, read: (r: Reading) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect: () => {
+          const value = this.reading === null ? undefined : read(this.reading);
+          if (value !== undefined) this.gaugeOf(name).set(value);
+        },
+      });
+    engine('lockstock_queue_depth', 'updates waiting for a worker', (r) => r.stats.queued);
+    engine(
+      'lockstock_queue_size',
+      'updates that may wait for a worker at most',
+      (r) => r.stats.queueSize,
+    );
+    engine('lockstock_products', 'live products', (r) => r.stats.products);
+    engine('lockstock_offset', 'the last change offset taken', (r) => r.stats.offset);
+    engine(
+      'lockstock_durable_offset',
+      'the largest offset below which every change is on disk',
+      (r) => r.stats.durableOffset,
+    );
+    engine(
+      'lockstock_pool_utilization',
+      'share of pool thread time spent applying batches',
+      (r) => r.stats.poolUtilization,
+    );
+    engine(
+      'lockstock_task_wait_p99_seconds',
+      'p99 wait of a batch for a pool thread',
+      (r) => r.stats.taskWaitMs.p99 / 1000,
+    );
+    engine(
+      'lockstock_lock_acquisitions',
+      'product and global lock acquisitions since open',
+      (r) => r.locks.acquisitions,
+    );
+    engine(
+      'lockstock_lock_contended',
+      'acquisitions that found the lock taken',
+      (r) => r.locks.contended,
+    );
+    engine(
+      'lockstock_lock_wait_seconds',
+      'time spent waiting for locks since open',
+      (r) => r.locks.waitMs / 1000,
+    );
+    engine(
+      'lockstock_lock_hold_seconds',
+      'time write holders held locks since open',
+      (r) => r.locks.holdMs / 1000,
+    );
+    engine(
+      'lockstock_lock_max_hold_seconds',
+      'the longest single hold of a lock',
+      (r) => r.locks.maxHoldMs / 1000,
+    );
+    engine(
+      'lockstock_replays',
+      'requests answered from the idempotency cache',
+      (r) => r.stats.replays,
+    );
+    engine('lockstock_queue_full', 'requests answered queue_full', (r) => r.stats.queueFull);
+  }
+
+  private gaugeOf(name: string): Gauge {
+    return this.registry.getSingleMetric(name) as Gauge;
+  }
+
+  /** Counts `n` engine outcomes of one kind and status. */
+  outcome(kind: 'update' | 'order' | 'set' | 'delete' | 'create', status: string, n = 1): void {
+    if (n > 0) this.outcomes.inc({ kind, status }, n);
+  }
+
+  /** The Prometheus text: the engine read once, then every metric collected. */
+  async scrape(): Promise<string> {
+    this.reading = { stats: this.inventory.stats(), locks: this.inventory.lockStats() };
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.reading = null;
+    }
+  }
+
+  /** Counts and times every answered request, by the route it matched. */
+  register(app: FastifyInstance): void {
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = {
+        method: request.method,
+        // Unmatched URLs share one label: a scanner must not grow the label set.
+        route: request.routeOptions.url === undefined ? 'unmatched' : routeOf(request),
+        status: String(reply.statusCode),
+      };
+      this.requests.inc(labels);
+      this.latency.observe(labels, reply.elapsedTime / 1000);
+    });
+  }
+}
