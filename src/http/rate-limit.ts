@@ -17,8 +17,15 @@ const WINDOW_MS = 60_000;
 /** Reads a principal's budgets without spending them, for the status route. */
 export type RateLimitStatus = (request: FastifyRequest) => Promise<unknown>;
 
-function bucket(request: FastifyRequest, admin: boolean): string {
-  return `${admin ? 'admin' : 'data'}:${request.principal?.id ?? `ip:${request.ip}`}`;
+type Budget = 'data' | 'admin';
+
+/** The budget a request spends; a status look names the one it reads (`budget`). */
+function budgetOf(request: FastifyRequest & { budget?: Budget }): Budget {
+  return request.budget ?? (isAdminRoute(request) ? 'admin' : 'data');
+}
+
+function bucket(request: FastifyRequest): string {
+  return `${budgetOf(request)}:${request.principal?.id ?? `ip:${request.ip}`}`;
 }
 
 export async function registerRateLimit(
@@ -28,13 +35,14 @@ export async function registerRateLimit(
   if (!config.enabled) {
     return async () => ({ enabled: false });
   }
-  const perMinute = (admin: boolean) => (admin ? config.adminPerMinute : config.perMinute);
+  const perMinute = (budget: Budget) =>
+    budget === 'admin' ? config.adminPerMinute : config.perMinute;
   await app.register(rateLimit, {
     global: true,
     hook: 'preParsing',
     timeWindow: WINDOW_MS,
-    max: (request) => perMinute(isAdminRoute(request)),
-    keyGenerator: (request) => bucket(request, isAdminRoute(request)),
+    max: (request) => perMinute(budgetOf(request)),
+    keyGenerator: bucket,
     // /health and /metrics have no principal: they are never limited.
     allowList: (request) => request.principal === null,
     errorResponseBuilder: (_request, context) =>
@@ -45,28 +53,22 @@ export async function registerRateLimit(
         { retryAfterSeconds: Math.ceil(context.ttl / 1000) },
       ),
   });
-  const peek = (admin: boolean) =>
-    app.createRateLimit({
-      keyGenerator: (request) => bucket(request, admin),
-      max: perMinute(admin),
-      allowList: () => false,
-    });
-  const data = peek(false);
-  const admin = peek(true);
-  return async (request) => {
-    const budget = async (check: typeof data) => {
-      const s = await check(request, { increment: false });
-      if (s.isAllowed) return null;
-      return { limit: s.max, remaining: s.remaining, resetSeconds: s.ttlInSeconds };
-    };
-    return {
-      enabled: true,
-      windowSeconds: WINDOW_MS / 1000,
-      requestsPerMinute: config.perMinute,
-      adminRequestsPerMinute: config.adminPerMinute,
-      principal: request.principal?.id ?? null,
-      data: await budget(data),
-      admin: await budget(admin),
-    };
+  // Without options, the limiter shares the routes' store (with options it would get a
+  // store of its own, empty). A look at one budget is the request seen as spending it.
+  const check = app.createRateLimit();
+  const look = async (request: FastifyRequest, budget: Budget) => {
+    const seen = Object.create(request, { budget: { value: budget } }) as FastifyRequest;
+    const s = await check(seen, { increment: false });
+    if (s.isAllowed) return null;
+    return { limit: s.max, remaining: s.remaining, resetSeconds: s.ttlInSeconds };
   };
+  return async (request) => ({
+    enabled: true,
+    windowSeconds: WINDOW_MS / 1000,
+    requestsPerMinute: config.perMinute,
+    adminRequestsPerMinute: config.adminPerMinute,
+    principal: request.principal?.id ?? null,
+    data: await look(request, 'data'),
+    admin: await look(request, 'admin'),
+  });
 }
