@@ -104,11 +104,18 @@ export async function buildApp(
   const metrics = new Metrics(options.inventory);
 
   registerErrors(app);
+  // Bodies are JSON only: a text/plain body answers 415 rather than reach a schema.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     if (!lifecycle.closing || request.url === '/health') return;
     reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_S));
     reply.code(503).send(errorBody(503, 'closing', 'the server is stopping'));
     return reply;
+  });
+  // An answer sent once a stop has begun closes its connection: a kept-alive idle
+  // socket would otherwise hold the stop until its keep-alive timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.closing) reply.header('connection', 'close');
   });
   registerAuth(app, new KeyRing(options.apiKeys, options.adminApiKeys));
   const rateLimitStatus = await registerRateLimit(app, options.rateLimit);
