@@ -13,7 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeleteOutcome, ProductInput, SetOutcome, UpdateOutcome } from '../../types.js';
 import type { Context } from '../app.js';
-import { ENGINE_HAS_JOURNAL } from '../engine-next.js';
+import { hasJournal } from '../engine-next.js';
 import { summary, updateResult } from '../results.js';
 import { CREATE_BODY, DELETE_BODY, SET_BODY } from '../schemas.js';
 import { notImplemented } from './snapshot.js';
@@ -80,7 +80,7 @@ export function adminRoutes(app: FastifyInstance, context: Context): void {
 
   app.put('/v1/admin/products/set', { schema: { body: SET_BODY } }, async (request) => {
     const { products } = request.body as { products: SetItem[] };
-    if (!ENGINE_HAS_JOURNAL && products.some((p) => p.available !== undefined)) {
+    if (!hasJournal(inv) && products.some((p) => p.available !== undefined)) {
       throw notImplemented('setting available');
     }
     const outcomes = await Promise.all(

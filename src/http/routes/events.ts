@@ -17,7 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { InventoryError } from '../../errors.js';
 import type { Inventory } from '../../inventory.js';
 import type { Context } from '../app.js';
-import { ENGINE_HAS_JOURNAL } from '../engine-next.js';
+import { hasJournal } from '../engine-next.js';
 import { EVENTS_QUERY } from '../schemas.js';
 import { HttpError } from '../status.js';
 import { notImplemented } from './snapshot.js';
@@ -43,7 +43,7 @@ export function feedPage(page: ChangesPage) {
 
 export function eventRoutes(app: FastifyInstance, context: Context): void {
   app.get('/v1/inventory/events', { schema: { querystring: EVENTS_QUERY } }, async (request) => {
-    if (!ENGINE_HAS_JOURNAL) throw notImplemented('the change feed');
+    if (!hasJournal(context.inventory)) throw notImplemented('the change feed');
     const q = request.query as { offset?: string; limit?: string; wait?: string };
     const offset = q.offset === undefined ? 0 : Number(q.offset);
     const after = Math.max(0, offset - 1);

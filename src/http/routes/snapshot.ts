@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Product } from '../../types.js';
 import type { Context } from '../app.js';
-import { ENGINE_HAS_JOURNAL } from '../engine-next.js';
+import { hasJournal } from '../engine-next.js';
 import { HttpError } from '../status.js';
 import { productBody } from './products.js';
 
@@ -51,7 +51,7 @@ export function notImplemented(what: string): HttpError {
 }
 
 export async function sendSnapshot(context: Context, reply: FastifyReply) {
-  if (!ENGINE_HAS_JOURNAL) throw notImplemented('a snapshot');
+  if (!hasJournal(context.inventory)) throw notImplemented('a snapshot');
   const cut: SnapshotCut = await context.inventory.snapshot();
   reply.type('application/json; charset=utf-8');
   return reply.send(Readable.from(snapshotChunks(cut)));
