@@ -10,7 +10,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Inventory } from '../inventory.js';
-import { KeyRing, registerAuth } from './auth.js';
+import { decorateAuth, KeyRing, routeOf } from './auth.js';
 import type { RateLimitConfig } from './config.js';
 import { registerErrors } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -84,6 +84,9 @@ export async function buildApp(
     loggerInstance: options.logger as FastifyBaseLogger,
     // One line per request would cost more than the update it logs; /metrics counts them.
     logController: new LogController({ disableRequestLogging: true }),
+    // A request logs through the root logger: a pino child per request costs more than
+    // a read, and request logs are off. Errors are logged with their URL instead.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     // Closing answers are ours (below), in the service's error format.
     return503OnClosing: false,
@@ -106,18 +109,24 @@ export async function buildApp(
   registerErrors(app);
   // Bodies are JSON only: a text/plain body answers 415 rather than reach a schema.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', async (request, reply) => {
-    if (!lifecycle.closing || request.url === '/health') return;
-    reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_S));
-    reply.code(503).send(errorBody(503, 'closing', 'the server is stopping'));
-    return reply;
+  // One hook before anything else is done with a request (each hook costs a turn of
+  // fastify's hook runner): once a stop has begun, a new request answers 503 (/health
+  // says why itself); otherwise it is authenticated.
+  const keys = new KeyRing(options.apiKeys, options.adminApiKeys);
+  decorateAuth(app);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (lifecycle.closing && request.url !== '/health') {
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      reply.code(503).send(errorBody(503, 'closing', 'the server is stopping'));
+      return;
+    }
+    try {
+      request.principal = keys.authenticate(request, routeOf(request));
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
   });
-  // An answer sent once a stop has begun closes its connection: a kept-alive idle
-  // socket would otherwise hold the stop until its keep-alive timeout.
-  app.addHook('onSend', async (_request, reply) => {
-    if (lifecycle.closing) reply.header('connection', 'close');
-  });
-  registerAuth(app, new KeyRing(options.apiKeys, options.adminApiKeys));
   const rateLimitStatus = await registerRateLimit(app, options.rateLimit);
   metrics.register(app);
 

@@ -13,6 +13,9 @@ import { LIMITS } from '../options.js';
 import { buildApp, type Lifecycle } from './app.js';
 import type { ServeConfig } from './config.js';
 
+/** How often a stopping server closes the connections that have fallen idle. */
+const REAP_MS = 25;
+
 export interface Server {
   /** `http://host:port`, with the port actually bound. */
   url: string;
@@ -63,7 +66,14 @@ export async function startServer(config: ServeConfig, logger?: Logger): Promise
       stop() {
         stopped ??= (async () => {
           lifecycle.beginClosing();
-          await running.close();
+          // A connection kept alive after its answer would hold close() until its
+          // keep-alive timeout: while stopping, close each one as it falls idle.
+          const reaper = setInterval(() => running.server.closeIdleConnections(), REAP_MS);
+          try {
+            await running.close();
+          } finally {
+            clearInterval(reaper);
+          }
           await inventory.close();
         })();
         return stopped;
