@@ -9,7 +9,7 @@ import { loadCommand } from './load-command.js';
  * What `lockstock bench` imports beyond the engine's own dependencies: devDependencies,
  * so that the package an embedder installs is the engine alone.
  */
-const BENCH_LIBRARIES = ['asciichart', 'ioredis', 'tinybench', 'vega', 'vega-lite'];
+const BENCH_LIBRARIES = ['asciichart', 'autocannon', 'ioredis', 'tinybench', 'vega', 'vega-lite'];
 
 const HELP = `Usage: lockstock <command> [options]
 
