@@ -14,6 +14,40 @@ import './engine-next.js';
 
 type Reading = { stats: EngineStats; locks: LockStats };
 
+/** The engine's figures, read at each scrape: name, help, and where the value comes from. */
+const ENGINE_GAUGES: [string, string, (r: Reading) => number | undefined][] = [
+  ['lockstock_queue_depth', 'updates waiting for a worker', (r) => r.stats.queued],
+  ['lockstock_queue_size', 'updates that may wait for a worker at most', (r) => r.stats.queueSize],
+  ['lockstock_products', 'live products', (r) => r.stats.products],
+  ['lockstock_offset', 'the last change offset taken', (r) => r.stats.offset],
+  [
+    'lockstock_durable_offset',
+    'the largest offset below which every change is on disk',
+    (r) => r.stats.durableOffset,
+  ],
+  [
+    'lockstock_pool_utilization',
+    'share of pool thread time spent applying batches',
+    (r) => r.stats.poolUtilization,
+  ],
+  [
+    'lockstock_task_wait_p99_seconds',
+    'p99 wait of a batch for a pool thread',
+    (r) => r.stats.taskWaitMs.p99 / 1000,
+  ],
+  ['lockstock_lock_acquisitions', 'lock acquisitions since open', (r) => r.locks.acquisitions],
+  ['lockstock_lock_contended', 'acquisitions that found the lock taken', (r) => r.locks.contended],
+  ['lockstock_lock_wait_seconds', 'time spent waiting for locks', (r) => r.locks.waitMs / 1000],
+  ['lockstock_lock_hold_seconds', 'time write holders held locks', (r) => r.locks.holdMs / 1000],
+  [
+    'lockstock_lock_max_hold_seconds',
+    'the longest hold of a lock',
+    (r) => r.locks.maxHoldMs / 1000,
+  ],
+  ['lockstock_replays', 'requests answered from the idempotency cache', (r) => r.stats.replays],
+  ['lockstock_queue_full', 'requests answered queue_full', (r) => r.stats.queueFull],
+];
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -43,7 +77,7 @@ export class Metrics {
       labelNames: ['kind', 'status'],
       registers,
     });
-    const engine = (name: string, help: string, read: (r: Reading) => number | undefined) =>
+    for (const [name, help, read] of ENGINE_GAUGES) {
       new Gauge({
         name,
         help,
@@ -53,60 +87,7 @@ export class Metrics {
           if (value !== undefined) this.gaugeOf(name).set(value);
         },
       });
-    engine('lockstock_queue_depth', 'updates waiting for a worker', (r) => r.stats.queued);
-    engine(
-      'lockstock_queue_size',
-      'updates that may wait for a worker at most',
-      (r) => r.stats.queueSize,
-    );
-    engine('lockstock_products', 'live products', (r) => r.stats.products);
-    engine('lockstock_offset', 'the last change offset taken', (r) => r.stats.offset);
-    engine(
-      'lockstock_durable_offset',
-      'the largest offset below which every change is on disk',
-      (r) => r.stats.durableOffset,
-    );
-    engine(
-      'lockstock_pool_utilization',
-      'share of pool thread time spent applying batches',
-      (r) => r.stats.poolUtilization,
-    );
-    engine(
-      'lockstock_task_wait_p99_seconds',
-      'p99 wait of a batch for a pool thread',
-      (r) => r.stats.taskWaitMs.p99 / 1000,
-    );
-    engine(
-      'lockstock_lock_acquisitions',
-      'product and global lock acquisitions since open',
-      (r) => r.locks.acquisitions,
-    );
-    engine(
-      'lockstock_lock_contended',
-      'acquisitions that found the lock taken',
-      (r) => r.locks.contended,
-    );
-    engine(
-      'lockstock_lock_wait_seconds',
-      'time spent waiting for locks since open',
-      (r) => r.locks.waitMs / 1000,
-    );
-    engine(
-      'lockstock_lock_hold_seconds',
-      'time write holders held locks since open',
-      (r) => r.locks.holdMs / 1000,
-    );
-    engine(
-      'lockstock_lock_max_hold_seconds',
-      'the longest single hold of a lock',
-      (r) => r.locks.maxHoldMs / 1000,
-    );
-    engine(
-      'lockstock_replays',
-      'requests answered from the idempotency cache',
-      (r) => r.stats.replays,
-    );
-    engine('lockstock_queue_full', 'requests answered queue_full', (r) => r.stats.queueFull);
+    }
   }
 
   private gaugeOf(name: string): Gauge {

@@ -73,39 +73,31 @@ export const KEY_HEADERS = {
 const count = { type: 'integer', minimum: 0 } as const;
 const price = { type: 'number', minimum: 0 } as const;
 
-export const CREATE_BODY = {
-  type: 'object',
-  required: ['products'],
-  properties: {
-    products: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_BATCH,
-      items: {
-        type: 'object',
-        required: ['productId', 'available'],
-        properties: { productId, name: { type: 'string' }, available: count, price },
+/** `{ products: [...] }` of up to MAX_BATCH items, each with `productId` and `fields`. */
+function productsBody(required: readonly string[], fields: Record<string, object>) {
+  return {
+    type: 'object',
+    required: ['products'],
+    properties: {
+      products: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_BATCH,
+        items: { type: 'object', required, properties: { productId, ...fields } },
       },
     },
-  },
-} as const;
+  } as const;
+}
 
-export const SET_BODY = {
-  type: 'object',
-  required: ['products'],
-  properties: {
-    products: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_BATCH,
-      items: {
-        type: 'object',
-        required: ['productId'],
-        properties: { productId, name: { type: 'string' }, available: count, price, version },
-      },
-    },
-  },
-} as const;
+const name = { type: 'string' } as const;
+
+export const CREATE_BODY = productsBody(['productId', 'available'], {
+  name,
+  available: count,
+  price,
+});
+
+export const SET_BODY = productsBody(['productId'], { name, available: count, price, version });
 
 export const DELETE_BODY = {
   type: 'object',

@@ -2,40 +2,18 @@
  * SIGTERM, then `lockstock serve` again on the same data directory: the state is
  * intact. Runs once the engine has its journal (issue 6): see src/http/engine-next.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
-import { MAIN } from '../cli/run.js';
-import { product, request } from './serve.js';
-
-function start(
-  dataDir: string,
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"lockstock serving"/.exec(out);
-      if (match !== null) resolve({ child, url: match[1] as string, exited });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then(() => reject(new Error(`serve exited before listening: ${out}`)));
-  });
-}
+import { product, request, spawnServe } from './serve.js';
 
 describe.runIf(ENGINE_HAS_JOURNAL)('a restart on the same data directory', () => {
   it('keeps every acknowledged change', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lockstock-restart-'));
     try {
-      const first = await start(dir);
+      const first = await spawnServe(['--data-dir', dir]);
       await request(first.url, 'POST', '/v1/admin/products/create', {
         body: { products: [product('R1', 20), product('R2', 20)] },
       });
@@ -51,7 +29,7 @@ describe.runIf(ENGINE_HAS_JOURNAL)('a restart on the same data directory', () =>
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
 
-      const second = await start(dir);
+      const second = await spawnServe(['--data-dir', dir]);
       const after = await request(second.url, 'GET', '/v1/inventory?limit=10');
       expect(after.body.items).toEqual(before.body.items);
       second.child.kill('SIGTERM');

@@ -2,19 +2,11 @@
  * `lockstock serve` as a user runs it: refusals exit 2 in one line, SIGTERM stops
  * gracefully (the request in flight is answered, exit 0), a second signal exits at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
-import { lockstock, MAIN } from '../cli/run.js';
+import { lockstock } from '../cli/run.js';
 import { until } from '../helpers.js';
-import { request } from './serve.js';
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output: () => string;
-}
+import { request, spawnServe as start } from './serve.js';
 
 /** Waits until the engine has a task on its threads (polled over HTTP, bounded). */
 async function untilWorking(url: string): Promise<void> {
@@ -24,32 +16,6 @@ async function untilWorking(url: string): Promise<void> {
     if (locks.body.engine.tasksInFlight > 0) return;
     if (Date.now() > deadline) throw new Error('no update reached a worker within 10 s');
   }
-}
-
-/** Starts `lockstock serve` on a free port; resolves once it says where it listens. */
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)".*"msg":"lockstock serving"/.exec(out);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] as string, exited, output: () => out });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then(() => reject(new Error(`serve exited before listening: ${out}`)));
-  });
 }
 
 describe('lockstock serve refuses bad configuration with exit 2', () => {

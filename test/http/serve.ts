@@ -2,11 +2,13 @@
  * Test helpers: a real server on a free loopback port, and requests to it over real
  * HTTP with the global fetch (never fastify's inject).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { buildApp, type Lifecycle } from '../../src/http/app.js';
 import type { ServeConfig } from '../../src/http/config.js';
 import { type Server, startServer } from '../../src/http/server.js';
 import type { Inventory, InventoryOptions } from '../../src/index.js';
+import { MAIN } from '../cli/run.js';
 
 export interface Reply {
   status: number;
@@ -116,4 +118,38 @@ export async function request(
 /** A product as the admin create route takes it. */
 export function product(productId: string, available = 100, price = 1.5) {
   return { productId, name: `Product ${productId}`, available, price };
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  /** Everything it wrote so far, stdout and stderr. */
+  output: () => string;
+}
+
+/** Starts `lockstock serve` as a process on a free port; resolves once it says where. */
+export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Spawned> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)".*"msg":"lockstock serving"/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] as string, exited, output: () => out });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(() => reject(new Error(`serve exited before listening: ${out}`)));
+  });
 }

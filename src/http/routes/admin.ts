@@ -11,7 +11,13 @@
  * `setProduct({ available })` (issue 6); until then it answers 501. See ../engine-next.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DeleteOutcome, ProductInput, SetOutcome, UpdateOutcome } from '../../types.js';
+import type {
+  DeleteOutcome,
+  Product,
+  ProductInput,
+  SetOutcome,
+  UpdateOutcome,
+} from '../../types.js';
 import type { Context } from '../app.js';
 import { hasJournal } from '../engine-next.js';
 import { summary, updateResult } from '../results.js';
@@ -26,9 +32,8 @@ interface SetItem {
   version?: number;
 }
 
-function setResult(o: SetOutcome, productId: string) {
-  if (o.status !== 'applied') return updateResult(o as UpdateOutcome, productId);
-  const p = o.product;
+/** A product just created or set, in the results' shape. */
+function productResult(p: Product, offset: number) {
   return {
     productId: p.productId,
     applied: true,
@@ -37,8 +42,13 @@ function setResult(o: SetOutcome, productId: string) {
     newVersion: p.version,
     price: p.price,
     lastUpdated: p.lastUpdated,
-    offset: o.offset,
+    offset,
   };
+}
+
+function setResult(o: SetOutcome, productId: string) {
+  if (o.status !== 'applied') return updateResult(o as UpdateOutcome, productId);
+  return productResult(o.product, o.offset);
 }
 
 function deleteResult(o: DeleteOutcome, productId: string) {
@@ -63,16 +73,7 @@ export function adminRoutes(app: FastifyInstance, context: Context): void {
         })),
       );
       context.metrics.outcome('create', 'applied', created.length);
-      const results = created.map((p) => ({
-        productId: p.productId,
-        applied: true,
-        name: p.name,
-        newQuantity: p.available,
-        newVersion: p.version,
-        price: p.price,
-        lastUpdated: p.lastUpdated,
-        offset: p.offset,
-      }));
+      const results = created.map((p) => productResult(p, p.offset));
       reply.code(201);
       return { results, summary: summary(results) };
     },
