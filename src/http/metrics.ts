@@ -94,9 +94,18 @@ export class Metrics {
     return this.registry.getSingleMetric(name) as Gauge;
   }
 
-  /** Counts `n` engine outcomes of one kind and status. */
+  private readonly outcomeSeries = new Map<string, (n: number) => void>();
+
+  /** Counts `n` engine outcomes of one kind and status (the series looked up once). */
   outcome(kind: 'update' | 'order' | 'set' | 'delete' | 'create', status: string, n = 1): void {
-    if (n > 0) this.outcomes.inc({ kind, status }, n);
+    const key = `${kind} ${status}`;
+    let inc = this.outcomeSeries.get(key);
+    if (inc === undefined) {
+      const series = this.outcomes.labels({ kind, status });
+      inc = (count) => series.inc(count);
+      this.outcomeSeries.set(key, inc);
+    }
+    if (n > 0) inc(n);
   }
 
   /** The Prometheus text: the engine read once, then every metric collected. */
