@@ -14,7 +14,7 @@ import { decorateAuth, KeyRing, routeOf } from './auth.js';
 import type { RateLimitConfig } from './config.js';
 import { registerErrors } from './errors.js';
 import { Metrics } from './metrics.js';
-import { registerRateLimit } from './rate-limit.js';
+import { type RateLimitStatus, registerRateLimit } from './rate-limit.js';
 import { Replays } from './replays.js';
 import { adminRoutes } from './routes/admin.js';
 import { eventRoutes } from './routes/events.js';
@@ -64,7 +64,7 @@ export interface Context {
   metrics: Metrics;
   replays: Replays;
   lifecycle: Lifecycle;
-  rateLimitStatus: (request: import('fastify').FastifyRequest) => Promise<unknown>;
+  rateLimitStatus: RateLimitStatus;
 }
 
 export interface AppOptions {
