@@ -19,6 +19,7 @@ import {
 import { LIMITS, LOCK_MODES } from '../src/options.js';
 import type { LockMode } from '../src/types.js';
 import { svgChart } from './chart.js';
+import { httpBenchCommand } from './http.js';
 import { formatScale, SCALE_SIZES, scale } from './scale.js';
 import { scenarios } from './scenarios.js';
 import { type SweepOptions, sweep } from './sweep.js';
@@ -78,6 +79,10 @@ export const BENCH_OPTIONS: OptionSpecs = {
       'instead of the sweep: open, its longest event-loop stall, RSS, lockStats, list after ' +
       'a change, get and updateMany at 10k, 100k and 1M products (each in its own process, about 15 s; with --json, ' +
       'the figures as JSON)',
+  },
+  http: {
+    type: 'boolean',
+    help: 'instead of the sweep: lockstock serve under autocannon beside bare fastify (--http --help for its options)',
   },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
@@ -153,6 +158,8 @@ function readFlags(v: ReturnType<typeof parse>) {
 
 /** Runs `lockstock bench`; returns the process exit code. */
 export async function benchCommand(argv: string[]): Promise<number> {
+  // --http is a bench of its own, with its own flags.
+  if (argv.includes('--http')) return httpBenchCommand(argv.filter((a) => a !== '--http'));
   const values = parse('bench', argv, BENCH_OPTIONS);
   // --help answers even beside a bad value: it is what one asks after a refusal.
   if (values.help === true) {

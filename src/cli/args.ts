@@ -154,12 +154,26 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 /** The longest run a duration flag takes: a day. */
 export const MAX_DURATION_MS = 24 * UNIT_MS.h;
 
+/**
+ * A duration as Go's time.ParseDuration writes one, plus a bare number of seconds:
+ * `30`, `30s`, `500ms`, `1.5m`, `2h`, `1h30m`; in ms, or null if malformed. The numbers
+ * are plain decimal (no exponent), so a value means what it looks like.
+ */
+export function parseDuration(text: string): number | null {
+  if (!/^(?:[0-9.]+(?:ms|s|m|h)?|(?:[0-9.]+(?:ms|s|m|h))+)$/.test(text)) return null;
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(/([0-9.]+)(ms|s|m|h)?/g)) {
+    const value = decimal(amount as string);
+    if (value === null) return null;
+    ms += value * UNIT_MS[(unit ?? 's') as keyof typeof UNIT_MS];
+  }
+  return ms;
+}
+
 /** Reads a duration: `30`, `30s`, `500ms`, `2m` or `1h`, from 1 ms to a day; in ms. */
 export function durationOption(command: string, name: string, raw: string | boolean | undefined) {
   if (raw === undefined) return null;
-  const match = typeof raw === 'string' ? /^([0-9.]+)(ms|s|m|h)?$/.exec(raw) : null;
-  const amount = match === null ? null : decimal(match[1] as string);
-  const ms = amount === null ? Number.NaN : amount * UNIT_MS[(match?.[2] ?? 's') as 's'];
+  const ms = typeof raw === 'string' ? (parseDuration(raw) ?? Number.NaN) : Number.NaN;
   if (!(ms >= 1 && ms <= MAX_DURATION_MS)) {
     throw new UsageError(
       `lockstock ${command}: --${name} must be a duration from 1ms to 24h like 30s, 500ms or 2m, got '${String(raw)}'`,

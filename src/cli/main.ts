@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `lockstock` command: subcommands load and bench (room for serve). */
+/** The `lockstock` command: subcommands load, bench and serve. */
 import { readFileSync } from 'node:fs';
 import { InventoryError } from '../errors.js';
 import { UsageError } from './args.js';
@@ -9,7 +9,7 @@ import { loadCommand } from './load-command.js';
  * What `lockstock bench` imports beyond the engine's own dependencies: devDependencies,
  * so that the package an embedder installs is the engine alone.
  */
-const BENCH_LIBRARIES = ['asciichart', 'ioredis', 'tinybench', 'vega', 'vega-lite'];
+const BENCH_LIBRARIES = ['asciichart', 'autocannon', 'ioredis', 'tinybench', 'vega', 'vega-lite'];
 
 const HELP = `Usage: lockstock <command> [options]
 
@@ -18,6 +18,7 @@ An inventory engine on real threads: products in one SharedArrayBuffer, a lock p
 Commands:
   load     drive an engine with a workload, report, and verify nothing was lost
   bench    sweep thread counts × lock modes × scenarios, beside the peers
+  serve    serve the engine over HTTP (the Go service's routes)
 
 Run \`lockstock <command> --help\` for a command's options.
   -h, --help       show this help
@@ -78,6 +79,9 @@ export async function main(argv: string[]): Promise<number> {
       return loadCommand(rest);
     case 'bench':
       return bench(rest);
+    case 'serve':
+      // Loaded only now: `load` and `bench` need no HTTP server.
+      return (await import('./serve.js')).serveCommand(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);
@@ -89,7 +93,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`lockstock: unknown command '${command}' (commands: load, bench)`);
+      throw new UsageError(
+        `lockstock: unknown command '${command}' (commands: load, bench, serve)`,
+      );
   }
 }
 

@@ -119,6 +119,13 @@ describe('the installed package', () => {
       expect(JSON.parse(run.stdout).verification).toEqual({ ok: true, violations: [] });
     });
 
+    it('runs lockstock serve: fastify, its rate limit and prom-client are runtime dependencies', async () => {
+      const run = await lockstock(['serve', '--help'], {}, main);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: lockstock serve/);
+    });
+
     it('answers lockstock bench with one line saying what to install, exit 2', async () => {
       const run = await lockstock(['bench', '--quick'], {}, main);
       expect(run.code).toBe(2);
@@ -128,7 +135,14 @@ describe('the installed package', () => {
       expect(lines[0]).toMatch(
         /^lockstock bench needs libraries .*\(\S+ is missing\): npm install /,
       );
-      for (const name of ['asciichart', 'ioredis', 'tinybench', 'vega', 'vega-lite']) {
+      for (const name of [
+        'asciichart',
+        'autocannon',
+        'ioredis',
+        'tinybench',
+        'vega',
+        'vega-lite',
+      ]) {
         expect(lines[0]).toContain(`${name}@${pkg.devDependencies[name]}`);
       }
     });
