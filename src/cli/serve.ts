@@ -5,33 +5,14 @@
  * within STOP_MS. A second signal exits at once.
  */
 import { pino } from 'pino';
-import { SERVE_OPTIONS, SERVE_SUMMARY, type ServeConfig, serveConfig } from '../http/config.js';
-import { ENGINE_HAS_JOURNAL } from '../http/engine-next.js';
+import { SERVE_OPTIONS, SERVE_SUMMARY, serveConfig } from '../http/config.js';
 import { startServer } from '../http/server.js';
-import { parse, UsageError, usage } from './args.js';
+import { parse, usage } from './args.js';
 
 /** A stop that takes longer than this exits 1. */
 export const STOP_MS = 10_000;
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
-
-/**
- * Until the engine has its journal (issue 6), a data directory asked for is refused
- * rather than silently kept in memory.
- */
-function requireJournal(config: ServeConfig, env: NodeJS.ProcessEnv): void {
-  if (ENGINE_HAS_JOURNAL) return;
-  const asked =
-    (config.engine.dataDir !== undefined && '--data-dir') ||
-    (config.engine.durability !== undefined && '--durability') ||
-    (env.INVENTORY_DATA_DIR && 'environment variable INVENTORY_DATA_DIR') ||
-    (env.INVENTORY_DURABILITY && 'environment variable INVENTORY_DURABILITY');
-  if (asked) {
-    throw new UsageError(
-      `lockstock serve: ${asked} needs the engine's journal (issue 6), which this build does not have`,
-    );
-  }
-}
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const values = parse('serve', argv, SERVE_OPTIONS);
@@ -40,7 +21,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const config = serveConfig(values);
-  requireJournal(config, process.env);
   const logger = pino({ level: config.logLevel });
   const server = await startServer(config, logger);
   return new Promise<number>((resolve) => {

@@ -19,7 +19,6 @@ import {
 } from '../cli/args.js';
 import { LIMITS, LOCK_MODES, LOG_LEVELS } from '../options.js';
 import type { InventoryOptions, LockMode, LogLevel } from '../types.js';
-import './engine-next.js';
 
 /** Requests per minute a key may send at most, when limits are on (both kinds). */
 const MAX_PER_MINUTE = 1_000_000;

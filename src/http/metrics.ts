@@ -10,7 +10,6 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Inventory } from '../inventory.js';
 import type { EngineStats, LockStats } from '../types.js';
 import { routeOf } from './auth.js';
-import './engine-next.js';
 
 type Reading = { stats: EngineStats; locks: LockStats };
 

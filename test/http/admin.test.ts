@@ -1,6 +1,5 @@
 /** The admin routes over real HTTP: create, set, delete, locks, rate-limit status. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
 import { product, serve, type TestServer } from './serve.js';
 
 let t: TestServer;
@@ -61,14 +60,6 @@ describe('set', () => {
     expect(r.body.results[0]).toMatchObject({ applied: true, name: 'Renamed', newVersion: 2 });
     expect(r.body.results[1].errorType).toBe('version_conflict');
     expect(r.body.results[2].errorType).toBe('product_not_found');
-  });
-
-  it.runIf(!ENGINE_HAS_JOURNAL)('answers 501 for available until the engine sets it', async () => {
-    const r = await t.call('PUT', '/v1/admin/products/set', {
-      body: { products: [{ productId: 'P2', available: 50 }] },
-    });
-    expect(r.status).toBe(501);
-    expect(r.body.errorType).toBe('not_implemented');
   });
 });
 

@@ -1,15 +1,14 @@
 /**
  * SIGTERM, then `lockstock serve` again on the same data directory: the state is
- * intact. Runs once the engine has its journal (issue 6): see src/http/engine-next.ts.
+ * intact.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
 import { product, request, spawnServe } from './serve.js';
 
-describe.runIf(ENGINE_HAS_JOURNAL)('a restart on the same data directory', () => {
+describe('a restart on the same data directory', () => {
   it('keeps every acknowledged change', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lockstock-restart-'));
     try {

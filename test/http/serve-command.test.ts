@@ -3,7 +3,6 @@
  * gracefully (the request in flight is answered, exit 0), a second signal exits at once.
  */
 import { describe, expect, it } from 'vitest';
-import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
 import { lockstock } from '../cli/run.js';
 import { until } from '../helpers.js';
 import { request, spawnServe as start } from './serve.js';
@@ -34,15 +33,6 @@ describe('lockstock serve refuses bad configuration with exit 2', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
-
-  it.runIf(!ENGINE_HAS_JOURNAL)(
-    'refuses a data directory until the engine has a journal',
-    async () => {
-      const run = await lockstock(['serve', '--port', '0', '--data-dir', '/tmp/nowhere']);
-      expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/--data-dir needs the engine's journal/);
-    },
-  );
 
   it('--help lists every variable', async () => {
     const run = await lockstock(['serve', '--help']);

@@ -1,15 +1,13 @@
 /**
  * GET /v1/inventory?snapshot=true over real HTTP.
  *
- * The streamed format is tested now, over a stand-in engine; the consistency of the
- * cut with the feed runs once the engine has `snapshot()` and `changes()` (issue 6):
- * see src/http/engine-next.ts.
+ * The streamed format over a stand-in engine; the consistency of the cut with the
+ * feed over the real engine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE_HAS_JOURNAL } from '../../src/http/engine-next.js';
 import { type SnapshotCut, snapshotChunks } from '../../src/http/routes/snapshot.js';
 import type { Product } from '../../src/index.js';
 import { product, serve, serveStandIn, type TestServer } from './serve.js';
@@ -88,18 +86,9 @@ describe('the snapshot route, over a stand-in engine', () => {
       await s.stop();
     }
   });
-
-  it('answers 501 over an engine without a journal', async () => {
-    const s = await serveStandIn({} as never);
-    try {
-      expect((await s.call('GET', '/v1/inventory?snapshot=true')).status).toBe(501);
-    } finally {
-      await s.stop();
-    }
-  });
 });
 
-describe.runIf(ENGINE_HAS_JOURNAL)('a snapshot and the feed after it', () => {
+describe('a snapshot and the feed after it', () => {
   let t: TestServer;
   let dir = '';
 

@@ -7,8 +7,8 @@
  *   GET    /v1/admin/locks                            → lockStats() and the engine's stats()
  *   GET    /v1/admin/rate-limit/status                → the caller's budgets, unspent
  *
- * Setting `available` (an absolute count after a stock take) waits on the engine's
- * `setProduct({ available })` (issue 6); until then it answers 501. See ../engine-next.ts.
+ * Setting `available` is an absolute count after a stock take: the engine's
+ * `setProduct({ available })`, with its own change in the feed.
  */
 import type { FastifyInstance } from 'fastify';
 import type {
@@ -19,10 +19,8 @@ import type {
   UpdateOutcome,
 } from '../../types.js';
 import type { Context } from '../app.js';
-import { hasJournal } from '../engine-next.js';
 import { summary, updateResult } from '../results.js';
 import { CREATE_BODY, DELETE_BODY, SET_BODY } from '../schemas.js';
-import { notImplemented } from './snapshot.js';
 
 interface SetItem {
   productId: string;
@@ -81,9 +79,6 @@ export function adminRoutes(app: FastifyInstance, context: Context): void {
 
   app.put('/v1/admin/products/set', { schema: { body: SET_BODY } }, async (request) => {
     const { products } = request.body as { products: SetItem[] };
-    if (!hasJournal(inv) && products.some((p) => p.available !== undefined)) {
-      throw notImplemented('setting available');
-    }
     const outcomes = await Promise.all(
       products.map((p) =>
         inv.setProduct({

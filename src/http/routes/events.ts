@@ -10,17 +10,14 @@
  * of the server answers every waiting poll at once, with no events. An offset older
  * than the journal keeps answers 410 naming the oldest one kept.
  *
- * Waits on the engine: `inventory.changes()` and InventoryError OFFSET_EXPIRED with
- * `oldest` (issue 6). See ../engine-next.ts.
+ * Over the engine's `changes()`; OFFSET_EXPIRED (with `oldest`) answers 410.
  */
 import type { FastifyInstance } from 'fastify';
 import { InventoryError } from '../../errors.js';
 import type { Inventory } from '../../inventory.js';
 import type { Context } from '../app.js';
-import { hasJournal } from '../engine-next.js';
 import { EVENTS_QUERY } from '../schemas.js';
 import { HttpError } from '../status.js';
-import { notImplemented } from './snapshot.js';
 
 type ChangesPage = Awaited<ReturnType<Inventory['changes']>>;
 type Change = ChangesPage['items'][number];
@@ -43,7 +40,6 @@ export function feedPage(page: ChangesPage) {
 
 export function eventRoutes(app: FastifyInstance, context: Context): void {
   app.get('/v1/inventory/events', { schema: { querystring: EVENTS_QUERY } }, async (request) => {
-    if (!hasJournal(context.inventory)) throw notImplemented('the change feed');
     const q = request.query as { offset?: string; limit?: string; wait?: string };
     const offset = q.offset === undefined ? 0 : Number(q.offset);
     const after = Math.max(0, offset - 1);

@@ -3,8 +3,7 @@
  * `{ status: 'closing' }` once a stop has begun (so a load balancer stops sending).
  * GET /metrics: Prometheus text. Both need no key and are never rate-limited.
  *
- * `durableOffset` waits on the engine: `stats().durableOffset` (issue 6); until then
- * it is null. See ../engine-next.ts.
+ * `durableOffset`: every change at or below it is durable (the engine's stats()).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../app.js';
@@ -22,7 +21,7 @@ export function healthRoutes(app: FastifyInstance, context: Context): void {
       workers: stats.workers,
       queue: { depth: stats.queued, size: stats.queueSize },
       offset: stats.offset,
-      durableOffset: stats.durableOffset ?? null,
+      durableOffset: stats.durableOffset,
     };
   });
 

@@ -7,15 +7,11 @@
  *
  * Streamed: the products go out in chunks of about 64 KiB as the socket takes them, so
  * a large catalog is never one string in memory.
- *
- * Waits on the engine: `inventory.snapshot()` (issue 6). See ../engine-next.ts.
  */
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Product } from '../../types.js';
 import type { Context } from '../app.js';
-import { hasJournal } from '../engine-next.js';
-import { HttpError } from '../status.js';
 import { productBody } from './products.js';
 
 const CHUNK_CHARS = 64 * 1024;
@@ -42,16 +38,7 @@ export function* snapshotChunks(cut: SnapshotCut): Generator<string> {
   yield `${chunk}},"lastOffset":${cut.lastOffset},"timestamp":${JSON.stringify(cut.timestamp)},"total":${cut.total}}`;
 }
 
-export function notImplemented(what: string): HttpError {
-  return new HttpError(
-    501,
-    'not_implemented',
-    `${what} needs the engine's journal (issue 6), which this build does not have yet`,
-  );
-}
-
 export async function sendSnapshot(context: Context, reply: FastifyReply) {
-  if (!hasJournal(context.inventory)) throw notImplemented('a snapshot');
   const cut: SnapshotCut = await context.inventory.snapshot();
   reply.type('application/json; charset=utf-8');
   return reply.send(Readable.from(snapshotChunks(cut)));
