@@ -3,6 +3,7 @@
 export type { InventoryErrorCode } from './errors.js';
 export { InventoryError } from './errors.js';
 export { Inventory } from './inventory.js';
+export type { JournalStats } from './journal/client.js';
 export type {
   Applied,
   Change,

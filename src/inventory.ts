@@ -27,7 +27,7 @@ import { DurableGate } from './durable.js';
 import { InventoryError } from './errors.js';
 import { Feed } from './feed.js';
 import { IdempotencyCache } from './idempotency.js';
-import type { JournalClient } from './journal/client.js';
+import type { JournalClient, JournalStats } from './journal/client.js';
 import { LIST_LIMIT, MAX_ORDER_ITEMS, type ResolvedOptions, resolveOptions } from './options.js';
 import { queueFull } from './outcomes.js';
 import { NameCache, Reads } from './reads.js';
@@ -345,6 +345,15 @@ export class Inventory {
   checkpoint(): Promise<Checkpoint> {
     if (this.closing) return Promise.reject(closedError());
     return this.feed.checkpoint();
+  }
+
+  /**
+   * The journal thread's counters: records and bytes written, group commits, fsync
+   * latency (p50/p99/max), segments, the last snapshot, the oldest offset retained.
+   */
+  journalStats(): Promise<JournalStats> {
+    if (this.closing) return Promise.reject(closedError());
+    return this.journal.stats();
   }
 
   /** Every product in one consistent cut, with the offset it was taken at. */

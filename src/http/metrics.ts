@@ -8,10 +8,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Inventory } from '../inventory.js';
+import type { JournalStats } from '../journal/client.js';
 import type { EngineStats, LockStats } from '../types.js';
 import { routeOf } from './auth.js';
 
-type Reading = { stats: EngineStats; locks: LockStats };
+type Reading = { stats: EngineStats; locks: LockStats; journal: JournalStats };
 
 /** The engine's figures, read at each scrape: name, help, and where the value comes from. */
 const ENGINE_GAUGES: [string, string, (r: Reading) => number | undefined][] = [
@@ -42,6 +43,27 @@ const ENGINE_GAUGES: [string, string, (r: Reading) => number | undefined][] = [
     'lockstock_lock_max_hold_seconds',
     'the longest hold of a lock',
     (r) => r.locks.maxHoldMs / 1000,
+  ],
+  ['lockstock_journal_fsyncs', 'journal fdatasyncs since open', (r) => r.journal.fsyncs],
+  [
+    'lockstock_journal_fsync_p50_seconds',
+    'median journal fdatasync latency',
+    (r) => r.journal.fsyncP50Ms / 1000,
+  ],
+  [
+    'lockstock_journal_fsync_p99_seconds',
+    'p99 journal fdatasync latency',
+    (r) => r.journal.fsyncP99Ms / 1000,
+  ],
+  [
+    'lockstock_journal_fsync_max_seconds',
+    'longest journal fdatasync',
+    (r) => r.journal.fsyncMaxMs / 1000,
+  ],
+  [
+    'lockstock_journal_group_size',
+    'changes per group commit, on average',
+    (r) => r.journal.meanGroupSize,
   ],
   ['lockstock_replays', 'requests answered from the idempotency cache', (r) => r.stats.replays],
   ['lockstock_queue_full', 'requests answered queue_full', (r) => r.stats.queueFull],
@@ -109,7 +131,8 @@ export class Metrics {
 
   /** The Prometheus text: the engine read once, then every metric collected. */
   async scrape(): Promise<string> {
-    this.reading = { stats: this.inventory.stats(), locks: this.inventory.lockStats() };
+    const journal = await this.inventory.journalStats();
+    this.reading = { stats: this.inventory.stats(), locks: this.inventory.lockStats(), journal };
     try {
       return await this.registry.metrics();
     } finally {

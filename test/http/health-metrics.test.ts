@@ -40,6 +40,10 @@ describe('/metrics', () => {
       /lockstock_http_requests_total\{method="GET",route="\/v1\/inventory\/:productId",status="200"\} 1/,
     );
     expect(text).toMatch(/lockstock_outcomes_total\{kind="update",status="applied"\} 1/);
+    // The engine's gauges, the journal's among them.
+    expect(text).toMatch(/^lockstock_durable_offset \d+$/m);
+    expect(text).toMatch(/^lockstock_journal_fsync_p99_seconds [\d.e-]+$/m);
+    expect(text).toMatch(/^lockstock_lock_acquisitions \d+$/m);
     expect(text).toMatch(/lockstock_outcomes_total\{kind="update",status="product_not_found"\} 1/);
     expect(text).toMatch(/lockstock_http_request_duration_seconds_bucket\{.*le="0.001"/);
     expect(text).toMatch(/^lockstock_queue_depth 0$/m);
