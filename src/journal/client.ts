@@ -110,8 +110,11 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
       }),
     ),
   );
-  worker.on('exit', (code) =>
-    failAll(new InventoryError('WORKER_FAILED', `the journal thread exited (code ${code})`)),
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', (code) => {
+      failAll(new InventoryError('WORKER_FAILED', `the journal thread exited (code ${code})`));
+      resolve();
+    }),
   );
 
   /** A control call, racing the thread's end; the thread is ref'd while one is out. */
@@ -145,9 +148,15 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
   let ended: Promise<void> | null = null;
   const end = () => {
     ended ??= (async () => {
+      // Comlink's release removes the thread's listener, so the thread may also end by
+      // itself: wait for the one exit event, however it comes.
       remote[releaseProxy]();
       notify.close();
-      await worker.terminate();
+      // An unref'd thread's exit does not keep the process up to be awaited; and a
+      // call's own ending may still be on its way to unref it: hold a count for good.
+      if (inFlight++ === 0) worker.ref();
+      void worker.terminate();
+      await exited;
     })();
     return ended;
   };
