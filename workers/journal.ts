@@ -459,18 +459,23 @@ interface SegmentFile {
   index: SparseIndex | null;
 }
 
-/** Calls `visit` on each record of `file` from byte `start` to `end`, until it answers false. */
-function scanFile(
+/**
+ * Calls `visit` on each record of `file` from byte `start` to `end`, until it answers
+ * false. Reads a piece at a time and lets the loop run between pieces once a
+ * millisecond has passed: the first read of an old segment scans it whole.
+ */
+async function scanFile(
   file: string,
   start: number,
   end: number,
-  buffer: Uint8Array,
   visit: (bytes: Uint8Array, view: DataView, at: number, position: number) => boolean,
-): void {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+): Promise<void> {
+  const buffer = new Uint8Array(Math.min(READ_BYTES, end - start) + MAX_RECORD_BYTES);
+  const view = new DataView(buffer.buffer);
   const fd = openSync(file, 'r');
   try {
     let position = start;
+    let turn = performance.now();
     while (position < end) {
       const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
       if (read === 0) break;
@@ -483,6 +488,10 @@ function scanFile(
       }
       if (at === 0) throw new Error(`journal file ${file}: no record reads at byte ${position}`);
       position += at;
+      if (performance.now() - turn >= 1) {
+        await nextTurn();
+        turn = performance.now();
+      }
     }
   } finally {
     closeSync(fd);
@@ -497,7 +506,6 @@ class SegmentLog {
   private size = 0;
   private synced = 0;
   private lastIndexed = 0;
-  private readonly readBuffer = new Uint8Array(READ_BYTES + MAX_RECORD_BYTES);
   lastSyncAt = performance.now();
   readonly fsyncUs = hdr.build({
     lowestDiscernibleValue: 1,
@@ -582,9 +590,10 @@ class SegmentLog {
     this.fd = -1;
   }
 
-  private endOf(i: number): number {
-    if (i === this.segments.length - 1) return this.size;
-    const fd = openSync((this.segments[i] as SegmentFile).file, 'r');
+  /** Bytes of `segment` to read: what was written of the current one. */
+  private endOf(segment: SegmentFile): number {
+    if (segment === this.segments[this.segments.length - 1]) return this.size;
+    const fd = openSync(segment.file, 'r');
     try {
       return fstatSync(fd).size;
     } finally {
@@ -592,16 +601,14 @@ class SegmentLog {
     }
   }
 
-  private indexOf(i: number): SparseIndex {
-    const segment = this.segments[i] as SegmentFile;
+  private async indexOf(segment: SegmentFile): Promise<SparseIndex> {
     if (segment.index !== null) return segment.index;
     const index: SparseIndex = { offsets: [], positions: [] };
     let lastIndexed = -INDEX_STRIDE;
-    scanFile(
+    await scanFile(
       segment.file,
       FILE_HEADER_BYTES,
-      this.endOf(i),
-      this.readBuffer,
+      this.endOf(segment),
       (_, view, at, position) => {
         if (position - lastIndexed >= INDEX_STRIDE) {
           index.offsets.push(view.getFloat64(at + C_OFFSET, true));
@@ -616,17 +623,19 @@ class SegmentLog {
   }
 
   /** Appends the changes of offsets from… below `until` to `out`, up to `limit` in all. */
-  read(from: number, limit: number, until: number, out: Change[]): void {
-    let i = this.segments.length - 1;
-    while (i > 0 && (this.segments[i] as SegmentFile).first > from) i--;
+  async read(from: number, limit: number, until: number, out: Change[]): Promise<void> {
+    // The list as it is now: the loop may roll or prune while this waits.
+    const segments = [...this.segments];
+    let i = segments.length - 1;
+    while (i > 0 && (segments[i] as SegmentFile).first > from) i--;
     let next = from;
-    for (; i < this.segments.length && out.length < limit && next < until; i++) {
-      const { offsets, positions } = this.indexOf(i);
+    for (; i < segments.length && out.length < limit && next < until; i++) {
+      const segment = segments[i] as SegmentFile;
+      const { offsets, positions } = await this.indexOf(segment);
       let k = offsets.length - 1;
       while (k >= 0 && (offsets[k] as number) > next) k--;
       const start = k >= 0 ? (positions[k] as number) : FILE_HEADER_BYTES;
-      const file = (this.segments[i] as SegmentFile).file;
-      scanFile(file, start, this.endOf(i), this.readBuffer, (bytes, view, at) => {
+      await scanFile(segment.file, start, this.endOf(segment), (bytes, view, at) => {
         const offset = view.getFloat64(at + C_OFFSET, true);
         if (offset >= until) return false;
         if (offset >= next) {
@@ -735,6 +744,8 @@ class Journal implements JournalApi {
   private snapshots: Promise<unknown> = Promise.resolve();
   private snapshotting = false;
   private lastSnapshot = { covers: 0, replayFrom: 1, file: '' };
+  /** An automatic snapshot is due snapshotEvery changes after this offset. */
+  private autoSnapshotAfter = 0;
 
   constructor(
     private readonly s: JournalSettings,
@@ -762,6 +773,7 @@ class Journal implements JournalApi {
       if (header.ok) {
         const { covers, replayFrom } = header.header;
         this.lastSnapshot = { covers, replayFrom, file: newest.file };
+        this.autoSnapshotAfter = covers;
       }
     }
     return new SegmentLog(dir, this.s.segmentBytes, this.s.nextOffset, this.log);
@@ -800,11 +812,13 @@ class Journal implements JournalApi {
     if (
       this.segments !== null &&
       !this.snapshotting &&
-      this.durable - this.lastSnapshot.covers >= this.s.snapshotEvery
+      this.durable - this.autoSnapshotAfter >= this.s.snapshotEvery
     ) {
-      this.checkpoint().catch((error: unknown) =>
-        this.log.error({ err: error }, 'journal: automatic snapshot failed'),
-      );
+      this.checkpoint().catch((error: unknown) => {
+        // Not again at the next group: after snapshotEvery more changes.
+        this.autoSnapshotAfter = this.durable;
+        this.log.error({ err: error }, 'journal: automatic snapshot failed');
+      });
     }
     return count;
   }
@@ -923,7 +937,7 @@ class Journal implements JournalApi {
     const from = Math.max(after + 1, 1);
     const windowFirst = this.window.oldest() ?? last + 1;
     if (this.segments !== null && from < windowFirst) {
-      this.segments.read(from, limit, Math.min(windowFirst, last + 1), items);
+      await this.segments.read(from, limit, Math.min(windowFirst, last + 1), items);
     }
     if (items.length < limit) this.window.collect(from + items.length, limit, last, items);
     return { expired: false, items, oldest, last };
@@ -990,6 +1004,7 @@ class Journal implements JournalApi {
       renameSync(temp, file);
       fsyncDir(dir);
       this.lastSnapshot = { covers, replayFrom, file };
+      this.autoSnapshotAfter = Math.max(this.autoSnapshotAfter, covers);
       for (const older of listDataDir(dir).snapshots) {
         if (older.offset < covers) unlinkSync(older.file);
       }
