@@ -28,7 +28,6 @@ import {
   fstatSync,
   openSync,
   readSync,
-  renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -83,6 +82,7 @@ import {
   encodeSnapshotHeader,
   FILE_HEADER_BYTES,
   fsyncDir,
+  fsyncDirAsync,
   listDataDir,
   sealRecord,
   segmentName,
@@ -656,18 +656,19 @@ class SegmentLog {
    * Deletes the oldest segments while each is wholly below `replayFrom` and `keep`,
    * and the next was started before `keysFrom` (so this one's newest change is older).
    */
-  prune(replayFrom: number, keep: number, keysFrom: number): void {
+  async prune(replayFrom: number, keep: number, keysFrom: number): Promise<void> {
     const deleted: string[] = [];
     while (this.segments.length > 1) {
       const [segment, next] = this.segments as [SegmentFile, SegmentFile];
       const last = next.first - 1;
       if (last >= replayFrom || last >= keep || next.createdAt >= keysFrom) break;
-      unlinkSync(segment.file);
-      deleted.push(segment.file);
+      // Out of the list first: a feed read meanwhile answers from what is left.
       this.segments.shift();
+      await fsp.unlink(segment.file);
+      deleted.push(segment.file);
     }
     if (deleted.length > 0) {
-      fsyncDir(this.dir);
+      await fsyncDirAsync(this.dir);
       this.log.info({ deleted }, 'journal: deleted segments a snapshot covers');
     }
   }
@@ -1000,15 +1001,17 @@ class Journal implements JournalApi {
       await handle.write(header, 0, FILE_HEADER_BYTES, 0);
       await handle.datasync();
       await handle.close();
+      // From here on the file system calls go through libuv's pool: a rename, a
+      // directory sync or the unlink of a large file would stall group commits here.
       const file = path.join(dir, snapshotName(covers));
-      renameSync(temp, file);
-      fsyncDir(dir);
+      await fsp.rename(temp, file);
+      await fsyncDirAsync(dir);
       this.lastSnapshot = { covers, replayFrom, file };
       this.autoSnapshotAfter = Math.max(this.autoSnapshotAfter, covers);
       for (const older of listDataDir(dir).snapshots) {
-        if (older.offset < covers) unlinkSync(older.file);
+        if (older.offset < covers) await fsp.unlink(older.file);
       }
-      segments.prune(
+      await segments.prune(
         replayFrom,
         this.durable - this.s.retainChanges + 1,
         Date.now() - this.s.idempotencyTtlMs,

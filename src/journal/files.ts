@@ -29,7 +29,7 @@
  * 8…length at byte 4. A segment's records have consecutive offsets starting at its
  * first offset; a snapshot's are TYPE_CREATED records with offset 0, one per product.
  */
-import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, promises as fsp, fsyncSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -136,6 +136,16 @@ export function fsyncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** fsyncDir off the calling thread (libuv's pool): for a thread that must not block. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
