@@ -33,6 +33,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { type MessagePort, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { crc32c } from '@node-rs/crc32';
 import { type Endpoint, expose } from 'comlink';
 // @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
 import nodeAdapter from 'comlink/dist/esm/node-adapter.mjs';
@@ -994,10 +995,11 @@ class Journal implements JournalApi {
     const temp = path.join(dir, `${snapshotName(covers0)}${TEMP_SUFFIX}`);
     const handle = await fsp.open(temp, 'w');
     try {
-      const { products, bytes } = await this.copySlots(handle);
+      const { products, bytes, bodyCrc } = await this.copySlots(handle);
       const covers = Number(Atomics.load(this.pv.i64, counter));
       await this.durableAt(covers);
-      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt: Date.now() });
+      const createdAt = Date.now();
+      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt, bodyCrc });
       await handle.write(header, 0, FILE_HEADER_BYTES, 0);
       await handle.datasync();
       await handle.close();
@@ -1036,7 +1038,9 @@ class Journal implements JournalApi {
    * Writes one TYPE_CREATED record per live slot after the header's place, in slices
    * of SNAPSHOT_SLICE_MS: between slices the loop runs its group commits.
    */
-  private async copySlots(handle: fsp.FileHandle): Promise<{ products: number; bytes: number }> {
+  private async copySlots(
+    handle: fsp.FileHandle,
+  ): Promise<{ products: number; bytes: number; bodyCrc: number }> {
     const pv = this.pv;
     const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
     const areaView = new DataView(area.buffer);
@@ -1051,6 +1055,7 @@ class Journal implements JournalApi {
     let written = FILE_HEADER_BYTES;
     let synced = 0;
     let products = 0;
+    let bodyCrc = 0;
     let sliceStart = performance.now();
     for (let slot = 0; slot < pv.capacity; slot++) {
       readRecord(pv, slot, record, name);
@@ -1080,6 +1085,7 @@ class Journal implements JournalApi {
       const late = performance.now() - sliceStart >= SNAPSHOT_SLICE_MS;
       if (!full && !late && slot !== pv.capacity - 1) continue;
       if (used > 0) {
+        bodyCrc = crc32c(area.u8.subarray(0, used), bodyCrc);
         await handle.write(area.u8, 0, used, written);
         written += used;
         used = 0;
@@ -1092,7 +1098,7 @@ class Journal implements JournalApi {
       }
       sliceStart = performance.now();
     }
-    return { products, bytes: written - FILE_HEADER_BYTES };
+    return { products, bytes: written - FILE_HEADER_BYTES, bodyCrc };
   }
 }
 
