@@ -15,7 +15,8 @@
  * writes its records past TAIL and then stores the new TAIL (one store publishes a
  * whole order's records at once: the commit point of a change); the consumer reads
  * up to TAIL and stores the new HEAD once it has copied them. A record never wraps:
- * when it does not fit before the end of the ring, a PAD record fills the rest.
+ * when it does not fit before the end of the ring, a pad fills the rest (a record
+ * shorter than a record header, or of TYPE_PAD: `isPad`).
  *
  * Record (little-endian, a multiple of 8 bytes; the same bytes in a ring, a journal
  * segment and a snapshot):
@@ -484,7 +485,9 @@ export class RingWriter {
     if (pad > 0) {
       const byte = this.start + at * 8;
       i32[byte >> 2] = pad * 8;
-      this.cv.u8[byte + C_TYPE] = TYPE_PAD;
+      // A pad shorter than a record header is known by its length alone: its type byte
+      // would lie past it (in the next ring, or past the buffer).
+      if (pad * 8 >= C_HEADER_BYTES) this.cv.u8[byte + C_TYPE] = TYPE_PAD;
       this.tail = (this.tail + pad) >>> 0;
       at = 0;
     }
@@ -561,6 +564,11 @@ export class RingWriter {
   holdsGlobal(mode: number): void {
     Atomics.store(this.cv.i32, this.control + R_GLOBAL, mode);
   }
+}
+
+/** Whether the ring record at byte `at` (of `length` bytes) is a pad. */
+export function isPad(cv: ChangeViews, at: number, length: number): boolean {
+  return length < C_HEADER_BYTES || cv.u8[at + C_TYPE] === TYPE_PAD;
 }
 
 /** The ring's record bytes available to the consumer: [head, tail) in units. */

@@ -24,7 +24,6 @@ import type { Logger } from 'pino';
 import {
   C_GENERATION,
   C_SLOT,
-  C_TYPE,
   type ChangeViews,
   decodeChange,
   emptyChange,
@@ -33,6 +32,7 @@ import {
   GLOBAL_IX,
   GLOBAL_NONE,
   GLOBAL_X,
+  isPad,
   R_COMMIT_START,
   R_GLOBAL,
   R_LOW,
@@ -49,7 +49,6 @@ import {
   STAGE_TAKEN,
   TYPE_ABORTED,
   TYPE_DELETED,
-  TYPE_PAD,
 } from '../memory/change-log.js';
 import { globalUnlock } from '../memory/global-lock.js';
 import {
@@ -180,7 +179,7 @@ export class ThreadDeaths {
     while (unit !== tail) {
       const at = start + (unit & mask) * 8;
       const length = cv.i32[at >> 2] as number;
-      if (cv.u8[at + C_TYPE] !== TYPE_PAD) {
+      if (!isPad(cv, at, length)) {
         const change = decodeChange(cv.u8, at);
         const slot = cv.i32[(at + C_SLOT) >> 2] as number;
         const generation = cv.i32[(at + C_GENERATION) >> 2] as number;

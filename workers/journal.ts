@@ -28,12 +28,12 @@ import {
   fstatSync,
   openSync,
   readSync,
-  renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { type MessagePort, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { crc32c } from '@node-rs/crc32';
 import { type Endpoint, expose } from 'comlink';
 // @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
 import nodeAdapter from 'comlink/dist/esm/node-adapter.mjs';
@@ -67,10 +67,15 @@ import {
   attachBuffer,
   counter64,
   HDR_OFFSET,
+  ID_MAX_BYTES,
   type SharedViews,
+  SLOT_ID,
+  SLOT_ID_LEN,
   STATE_LIVE,
+  slotBase,
+  WORD_BYTES,
 } from '../memory/layout.js';
-import { emptyRecord, nameScratch, readId, readRecord } from '../memory/records.js';
+import { emptyRecord, nameScratch, readRecord } from '../memory/records.js';
 import {
   decodeSegmentHeader,
   decodeSnapshotHeader,
@@ -78,6 +83,7 @@ import {
   encodeSnapshotHeader,
   FILE_HEADER_BYTES,
   fsyncDir,
+  fsyncDirAsync,
   listDataDir,
   sealRecord,
   segmentName,
@@ -166,9 +172,14 @@ const INDEX_STRIDE = 64 * 1024;
 /** The longest the loop sleeps when idle (ms). */
 const IDLE_WAIT_MS = 50;
 /** A snapshot copies slots for this long, then lets the loop run a group commit. */
-const SNAPSHOT_SLICE_MS = 4;
-/** …and writes its file in pieces of about this size. */
+const SNAPSHOT_SLICE_MS = 1;
+/** …writes its file in pieces of about this size… */
 const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
+/**
+ * …and syncs it every this many bytes: the disk writes a snapshot back as it goes,
+ * rather than all at once at the end, in the way of the journal's own fsyncs.
+ */
+const SNAPSHOT_SYNC_BYTES = 8 * 1024 * 1024;
 
 /** Atomics.waitAsync (ES2024, in Node since 16), typed here: the project's lib is ES2023. */
 const waitAsync = (
@@ -449,18 +460,23 @@ interface SegmentFile {
   index: SparseIndex | null;
 }
 
-/** Calls `visit` on each record of `file` from byte `start` to `end`, until it answers false. */
-function scanFile(
+/**
+ * Calls `visit` on each record of `file` from byte `start` to `end`, until it answers
+ * false. Reads a piece at a time and lets the loop run between pieces once a
+ * millisecond has passed: the first read of an old segment scans it whole.
+ */
+async function scanFile(
   file: string,
   start: number,
   end: number,
-  buffer: Uint8Array,
   visit: (bytes: Uint8Array, view: DataView, at: number, position: number) => boolean,
-): void {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+): Promise<void> {
+  const buffer = new Uint8Array(Math.min(READ_BYTES, end - start) + MAX_RECORD_BYTES);
+  const view = new DataView(buffer.buffer);
   const fd = openSync(file, 'r');
   try {
     let position = start;
+    let turn = performance.now();
     while (position < end) {
       const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
       if (read === 0) break;
@@ -473,6 +489,10 @@ function scanFile(
       }
       if (at === 0) throw new Error(`journal file ${file}: no record reads at byte ${position}`);
       position += at;
+      if (performance.now() - turn >= 1) {
+        await nextTurn();
+        turn = performance.now();
+      }
     }
   } finally {
     closeSync(fd);
@@ -487,7 +507,6 @@ class SegmentLog {
   private size = 0;
   private synced = 0;
   private lastIndexed = 0;
-  private readonly readBuffer = new Uint8Array(READ_BYTES + MAX_RECORD_BYTES);
   lastSyncAt = performance.now();
   readonly fsyncUs = hdr.build({
     lowestDiscernibleValue: 1,
@@ -572,9 +591,10 @@ class SegmentLog {
     this.fd = -1;
   }
 
-  private endOf(i: number): number {
-    if (i === this.segments.length - 1) return this.size;
-    const fd = openSync((this.segments[i] as SegmentFile).file, 'r');
+  /** Bytes of `segment` to read: what was written of the current one. */
+  private endOf(segment: SegmentFile): number {
+    if (segment === this.segments[this.segments.length - 1]) return this.size;
+    const fd = openSync(segment.file, 'r');
     try {
       return fstatSync(fd).size;
     } finally {
@@ -582,16 +602,14 @@ class SegmentLog {
     }
   }
 
-  private indexOf(i: number): SparseIndex {
-    const segment = this.segments[i] as SegmentFile;
+  private async indexOf(segment: SegmentFile): Promise<SparseIndex> {
     if (segment.index !== null) return segment.index;
     const index: SparseIndex = { offsets: [], positions: [] };
     let lastIndexed = -INDEX_STRIDE;
-    scanFile(
+    await scanFile(
       segment.file,
       FILE_HEADER_BYTES,
-      this.endOf(i),
-      this.readBuffer,
+      this.endOf(segment),
       (_, view, at, position) => {
         if (position - lastIndexed >= INDEX_STRIDE) {
           index.offsets.push(view.getFloat64(at + C_OFFSET, true));
@@ -606,17 +624,19 @@ class SegmentLog {
   }
 
   /** Appends the changes of offsets from… below `until` to `out`, up to `limit` in all. */
-  read(from: number, limit: number, until: number, out: Change[]): void {
-    let i = this.segments.length - 1;
-    while (i > 0 && (this.segments[i] as SegmentFile).first > from) i--;
+  async read(from: number, limit: number, until: number, out: Change[]): Promise<void> {
+    // The list as it is now: the loop may roll or prune while this waits.
+    const segments = [...this.segments];
+    let i = segments.length - 1;
+    while (i > 0 && (segments[i] as SegmentFile).first > from) i--;
     let next = from;
-    for (; i < this.segments.length && out.length < limit && next < until; i++) {
-      const { offsets, positions } = this.indexOf(i);
+    for (; i < segments.length && out.length < limit && next < until; i++) {
+      const segment = segments[i] as SegmentFile;
+      const { offsets, positions } = await this.indexOf(segment);
       let k = offsets.length - 1;
       while (k >= 0 && (offsets[k] as number) > next) k--;
       const start = k >= 0 ? (positions[k] as number) : FILE_HEADER_BYTES;
-      const file = (this.segments[i] as SegmentFile).file;
-      scanFile(file, start, this.endOf(i), this.readBuffer, (bytes, view, at) => {
+      await scanFile(segment.file, start, this.endOf(segment), (bytes, view, at) => {
         const offset = view.getFloat64(at + C_OFFSET, true);
         if (offset >= until) return false;
         if (offset >= next) {
@@ -637,18 +657,19 @@ class SegmentLog {
    * Deletes the oldest segments while each is wholly below `replayFrom` and `keep`,
    * and the next was started before `keysFrom` (so this one's newest change is older).
    */
-  prune(replayFrom: number, keep: number, keysFrom: number): void {
+  async prune(replayFrom: number, keep: number, keysFrom: number): Promise<void> {
     const deleted: string[] = [];
     while (this.segments.length > 1) {
       const [segment, next] = this.segments as [SegmentFile, SegmentFile];
       const last = next.first - 1;
       if (last >= replayFrom || last >= keep || next.createdAt >= keysFrom) break;
-      unlinkSync(segment.file);
-      deleted.push(segment.file);
+      // Out of the list first: a feed read meanwhile answers from what is left.
       this.segments.shift();
+      await fsp.unlink(segment.file);
+      deleted.push(segment.file);
     }
     if (deleted.length > 0) {
-      fsyncDir(this.dir);
+      await fsyncDirAsync(this.dir);
       this.log.info({ deleted }, 'journal: deleted segments a snapshot covers');
     }
   }
@@ -667,6 +688,17 @@ function readHead(file: string): Uint8Array {
 
 function writeAll(fd: number, bytes: Uint8Array, length: number): void {
   for (let done = 0; done < length; ) done += writeSync(fd, bytes, done, length - done);
+}
+
+/**
+ * Copies a live slot's product id bytes into `into`; their length. records.ts's readId
+ * with no string: a snapshot copies a million ids without a string or an encode each.
+ */
+function copyId(pv: SharedViews, slot: number, into: Uint8Array): number {
+  const start = (slotBase(slot) + SLOT_ID) * WORD_BYTES;
+  const length = Math.min(Atomics.load(pv.i32, slotBase(slot) + SLOT_ID_LEN), ID_MAX_BYTES);
+  for (let i = 0; i < length; i++) into[i] = pv.u8[start + i] as number;
+  return length;
 }
 
 // ---------------------------------------------------------------------------
@@ -714,6 +746,8 @@ class Journal implements JournalApi {
   private snapshots: Promise<unknown> = Promise.resolve();
   private snapshotting = false;
   private lastSnapshot = { covers: 0, replayFrom: 1, file: '' };
+  /** An automatic snapshot is due snapshotEvery changes after this offset. */
+  private autoSnapshotAfter = 0;
 
   constructor(
     private readonly s: JournalSettings,
@@ -741,6 +775,7 @@ class Journal implements JournalApi {
       if (header.ok) {
         const { covers, replayFrom } = header.header;
         this.lastSnapshot = { covers, replayFrom, file: newest.file };
+        this.autoSnapshotAfter = covers;
       }
     }
     return new SegmentLog(dir, this.s.segmentBytes, this.s.nextOffset, this.log);
@@ -779,11 +814,13 @@ class Journal implements JournalApi {
     if (
       this.segments !== null &&
       !this.snapshotting &&
-      this.durable - this.lastSnapshot.covers >= this.s.snapshotEvery
+      this.durable - this.autoSnapshotAfter >= this.s.snapshotEvery
     ) {
-      this.checkpoint().catch((error: unknown) =>
-        this.log.error({ err: error }, 'journal: automatic snapshot failed'),
-      );
+      this.checkpoint().catch((error: unknown) => {
+        // Not again at the next group: after snapshotEvery more changes.
+        this.autoSnapshotAfter = this.durable;
+        this.log.error({ err: error }, 'journal: automatic snapshot failed');
+      });
     }
     return count;
   }
@@ -902,7 +939,7 @@ class Journal implements JournalApi {
     const from = Math.max(after + 1, 1);
     const windowFirst = this.window.oldest() ?? last + 1;
     if (this.segments !== null && from < windowFirst) {
-      this.segments.read(from, limit, Math.min(windowFirst, last + 1), items);
+      await this.segments.read(from, limit, Math.min(windowFirst, last + 1), items);
     }
     if (items.length < limit) this.window.collect(from + items.length, limit, last, items);
     return { expired: false, items, oldest, last };
@@ -958,21 +995,25 @@ class Journal implements JournalApi {
     const temp = path.join(dir, `${snapshotName(covers0)}${TEMP_SUFFIX}`);
     const handle = await fsp.open(temp, 'w');
     try {
-      const { products, bytes } = await this.copySlots(handle);
+      const { products, bytes, bodyCrc } = await this.copySlots(handle);
       const covers = Number(Atomics.load(this.pv.i64, counter));
       await this.durableAt(covers);
-      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt: Date.now() });
+      const createdAt = Date.now();
+      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt, bodyCrc });
       await handle.write(header, 0, FILE_HEADER_BYTES, 0);
       await handle.datasync();
       await handle.close();
+      // From here on the file system calls go through libuv's pool: a rename, a
+      // directory sync or the unlink of a large file would stall group commits here.
       const file = path.join(dir, snapshotName(covers));
-      renameSync(temp, file);
-      fsyncDir(dir);
+      await fsp.rename(temp, file);
+      await fsyncDirAsync(dir);
       this.lastSnapshot = { covers, replayFrom, file };
+      this.autoSnapshotAfter = Math.max(this.autoSnapshotAfter, covers);
       for (const older of listDataDir(dir).snapshots) {
-        if (older.offset < covers) unlinkSync(older.file);
+        if (older.offset < covers) await fsp.unlink(older.file);
       }
-      segments.prune(
+      await segments.prune(
         replayFrom,
         this.durable - this.s.retainChanges + 1,
         Date.now() - this.s.idempotencyTtlMs,
@@ -997,7 +1038,9 @@ class Journal implements JournalApi {
    * Writes one TYPE_CREATED record per live slot after the header's place, in slices
    * of SNAPSHOT_SLICE_MS: between slices the loop runs its group commits.
    */
-  private async copySlots(handle: fsp.FileHandle): Promise<{ products: number; bytes: number }> {
+  private async copySlots(
+    handle: fsp.FileHandle,
+  ): Promise<{ products: number; bytes: number; bodyCrc: number }> {
     const pv = this.pv;
     const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
     const areaView = new DataView(area.buffer);
@@ -1008,17 +1051,18 @@ class Journal implements JournalApi {
     change.type = TYPE_CREATED;
     change.hasPrice = true;
     change.nameBytes = name.bytes;
-    const utf8 = new TextEncoder();
     let used = 0;
     let written = FILE_HEADER_BYTES;
+    let synced = 0;
     let products = 0;
+    let bodyCrc = 0;
     let sliceStart = performance.now();
     for (let slot = 0; slot < pv.capacity; slot++) {
       readRecord(pv, slot, record, name);
       if (record.state === STATE_LIVE) {
-        const id = readId(pv, slot);
         // The id is fixed for a product's life: it is this record's if the slot still
         // holds the same generation after it was read.
+        change.idLength = copyId(pv, slot, change.idBytes);
         readRecord(pv, slot, again);
         if (again.state !== STATE_LIVE || again.generation !== record.generation) {
           slot--;
@@ -1030,7 +1074,6 @@ class Journal implements JournalApi {
         change.price = record.price;
         change.slot = slot;
         change.generation = record.generation;
-        change.idLength = utf8.encodeInto(id, change.idBytes).written;
         change.nameLength = name.length;
         const length = encodeChange(area, used, change);
         sealRecord(area.u8, areaView, used, length);
@@ -1042,15 +1085,20 @@ class Journal implements JournalApi {
       const late = performance.now() - sliceStart >= SNAPSHOT_SLICE_MS;
       if (!full && !late && slot !== pv.capacity - 1) continue;
       if (used > 0) {
+        bodyCrc = crc32c(area.u8.subarray(0, used), bodyCrc);
         await handle.write(area.u8, 0, used, written);
         written += used;
         used = 0;
       } else {
         await nextTurn();
       }
+      if (written - synced >= SNAPSHOT_SYNC_BYTES) {
+        await handle.datasync();
+        synced = written;
+      }
       sliceStart = performance.now();
     }
-    return { products, bytes: written - FILE_HEADER_BYTES };
+    return { products, bytes: written - FILE_HEADER_BYTES, bodyCrc };
   }
 }
 

@@ -158,6 +158,8 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
   let ended: Promise<void> | null = null;
   const end = () => {
     ended ??= (async () => {
+      // Comlink's release removes the thread's listener, so the thread may also end by
+      // itself: wait for the one exit event, however it comes.
       remote[releaseProxy]();
       notify.close();
       // A thread that is exiting no longer keeps the process alive, nor does the promise

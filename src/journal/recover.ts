@@ -21,6 +21,7 @@
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { crc32c } from '@node-rs/crc32';
 import {
   C_AVAILABLE,
   C_FLAGS,
@@ -39,10 +40,10 @@ import {
   FLAG_KEY,
   FLAG_NAME,
   FLAG_PRICE,
+  TYPE_ABORTED,
   TYPE_CREATED,
   TYPE_DELETED,
   TYPE_MODIFIED,
-  TYPE_UPDATED,
 } from '../../memory/change-log.js';
 import {
   corruptAt,
@@ -50,6 +51,7 @@ import {
   decodeSnapshotHeader,
   FILE_HEADER_BYTES,
   fsyncDir,
+  H_BODY_CRC,
   H_COVERS,
   H_FIRST,
   H_REPLAY_FROM,
@@ -58,6 +60,7 @@ import {
   type NamedFile,
   nextIntact,
   type SnapshotHeader,
+  saneLength,
 } from './files.js';
 
 export interface RecoveredProduct {
@@ -285,12 +288,140 @@ function repairAt(
 
 interface Loaded {
   readonly header: SnapshotHeader;
-  readonly products: Map<string, RecoveredProduct>;
+  readonly products: ProductIndex;
 }
 
 /** A string of bytes [start, end) of `bytes`, UTF-8. */
 function text(bytes: Buffer, start: number, end: number): string {
   return start === end ? '' : bytes.toString('utf8', start, end);
+}
+
+/** FNV-1a of bytes [start, end). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  return h;
+}
+
+/**
+ * Products by id, keyed on the id's bytes where a record holds them: open addressing
+ * over an Int32Array, so that a journal record finds its product without decoding its
+ * id (a string and a Map lookup per record cost more than all the rest of replay). An
+ * entry outlives its product's deletion (products[i] null) and serves its re-creation.
+ */
+class ProductIndex {
+  /** By entry; null once deleted. */
+  readonly products: (RecoveredProduct | null)[] = [];
+  /** Where each entry's id bytes are: sources[source[i]] at idAt[i], idLength[i] long. */
+  private readonly sources: Buffer[] = [];
+  private source: Uint16Array;
+  private idAt: Uint32Array;
+  private idLength: Uint8Array;
+  private hashes: Int32Array;
+  /** entry + 1 (0: free), at hash & mask, linear probing, at most half full. */
+  private table: Int32Array;
+  private mask: number;
+
+  constructor(expected: number) {
+    const entries = Math.max(1024, expected);
+    this.source = new Uint16Array(entries);
+    this.idAt = new Uint32Array(entries);
+    this.idLength = new Uint8Array(entries);
+    this.hashes = new Int32Array(entries);
+    let size = 2048;
+    while (size < entries * 2) size *= 2;
+    this.table = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Registers a file's bytes, which records' ids then point into; its number. */
+  addSource(bytes: Buffer): number {
+    this.sources.push(bytes);
+    return this.sources.length - 1;
+  }
+
+  /** The entry of the id at bytes[at, at + length), or -1 - (its free table place). */
+  private find(bytes: Buffer, at: number, length: number, hash: number): number {
+    for (let k = hash & this.mask; ; k = (k + 1) & this.mask) {
+      const entry = (this.table[k] as number) - 1;
+      if (entry < 0) return -1 - k;
+      if (this.hashes[entry] !== hash || this.idLength[entry] !== length) continue;
+      const other = this.sources[this.source[entry] as number] as Buffer;
+      const from = this.idAt[entry] as number;
+      let i = 0;
+      while (i < length && other[from + i] === bytes[at + i]) i++;
+      if (i === length) return entry;
+    }
+  }
+
+  /** The entry of the id in the record at `at` of source `source`, made if need be. */
+  entryOf(source: number, at: number): number {
+    const bytes = this.sources[source] as Buffer;
+    const idAt = at + C_HEADER_BYTES;
+    const length = bytes[at + C_ID_LENGTH] as number;
+    const hash = hashBytes(bytes, idAt, idAt + length);
+    const found = this.find(bytes, idAt, length, hash);
+    if (found >= 0) return found;
+    const entry = this.products.length;
+    if (entry === this.hashes.length) this.grow();
+    this.source[entry] = source;
+    this.idAt[entry] = idAt;
+    this.idLength[entry] = length;
+    this.hashes[entry] = hash;
+    this.products.push(null);
+    // Growing rehashes every entry: the free place found before may have moved.
+    if ((entry + 1) * 2 > this.table.length) this.rehash();
+    else this.table[-1 - found] = entry + 1;
+    return entry;
+  }
+
+  private grow(): void {
+    const entries = this.hashes.length * 2;
+    const copy = <T extends Uint16Array | Uint32Array | Uint8Array | Int32Array>(
+      from: T,
+      to: T,
+    ): T => {
+      to.set(from);
+      return to;
+    };
+    this.source = copy(this.source, new Uint16Array(entries));
+    this.idAt = copy(this.idAt, new Uint32Array(entries));
+    this.idLength = copy(this.idLength, new Uint8Array(entries));
+    this.hashes = copy(this.hashes, new Int32Array(entries));
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2);
+    this.mask = this.table.length - 1;
+    for (let entry = 0; entry < this.products.length; entry++) {
+      let k = (this.hashes[entry] as number) & this.mask;
+      while (this.table[k] !== 0) k = (k + 1) & this.mask;
+      this.table[k] = entry + 1;
+    }
+  }
+
+  /** Sets the product a TYPE_CREATED record (or an after-image with no product) holds. */
+  create(entry: number, bytes: Buffer, view: DataView, at: number): void {
+    const idStart = at + C_HEADER_BYTES;
+    const idEnd = idStart + (bytes[at + C_ID_LENGTH] as number);
+    const flags = bytes[at + C_FLAGS] as number;
+    const nameLength = (flags & FLAG_NAME) !== 0 ? (bytes[at + C_NAME_LENGTH] as number) : 0;
+    this.products[entry] = {
+      productId: this.products[entry]?.productId ?? text(bytes, idStart, idEnd),
+      name: text(bytes, idEnd, idEnd + nameLength),
+      available: view.getFloat64(at + C_AVAILABLE, true),
+      price: (flags & FLAG_PRICE) !== 0 ? view.getFloat64(at + C_PRICE, true) : 0,
+      version: view.getUint32(at + C_VERSION, true),
+      lastUpdated: view.getFloat64(at + C_LAST_UPDATED, true),
+    };
+  }
+
+  /** The live products, in the order they were first seen. */
+  values(): RecoveredProduct[] {
+    const out: RecoveredProduct[] = [];
+    for (const product of this.products) if (product !== null) out.push(product);
+    return out;
+  }
 }
 
 /** Loads one snapshot, or answers why it cannot be used. */
@@ -317,18 +448,24 @@ function loadSnapshot(file: string, journal: Journal): Loaded | { at: number; wh
       why: `it replays from offset ${header.replayFrom}, the journal starts at ${journal.start}`,
     };
   }
-  const products = new Map<string, RecoveredProduct>();
+  // One CRC of the whole body, at memory speed; only a body that fails it is checked
+  // record by record, to say where it is bad.
+  const whole = crc32c(bytes.subarray(FILE_HEADER_BYTES)) === header.bodyCrc;
+  const products = new ProductIndex(header.products);
+  const source = products.addSource(bytes);
   let at = FILE_HEADER_BYTES;
   for (let n = 0; n < header.products; n++) {
-    const length = intactLength(bytes, view, at, bytes.length);
+    const length = whole
+      ? saneLength(bytes, view, at, bytes.length)
+      : intactLength(bytes, view, at, bytes.length);
     if (length === 0 || bytes[at + C_TYPE] !== TYPE_CREATED) {
       return { at, why: `product record ${n} of ${header.products} does not check` };
     }
-    const product = created(bytes, view, at);
-    products.set(product.productId, product);
+    products.create(products.entryOf(source, at), bytes, view, at);
     at += length;
   }
   if (at !== bytes.length) return { at, why: `${bytes.length - at} bytes past its last product` };
+  if (!whole) return { at: H_BODY_CRC, why: 'its body CRC does not match its records' };
   return { header, products };
 }
 
@@ -360,55 +497,28 @@ function chooseSnapshot(
 // Replay
 // ---------------------------------------------------------------------------
 
-function created(bytes: Buffer, view: DataView, at: number): RecoveredProduct {
-  const idStart = at + C_HEADER_BYTES;
-  const idEnd = idStart + (bytes[at + C_ID_LENGTH] as number);
-  const flags = bytes[at + C_FLAGS] as number;
-  return {
-    productId: text(bytes, idStart, idEnd),
-    name:
-      (flags & FLAG_NAME) !== 0
-        ? text(bytes, idEnd, idEnd + (bytes[at + C_NAME_LENGTH] as number))
-        : '',
-    available: view.getFloat64(at + C_AVAILABLE, true),
-    price: (flags & FLAG_PRICE) !== 0 ? view.getFloat64(at + C_PRICE, true) : 0,
-    version: view.getUint32(at + C_VERSION, true),
-    lastUpdated: view.getFloat64(at + C_LAST_UPDATED, true),
-  };
-}
-
-/** Applies the record at `at` to `products` (its after-image). */
-function apply(products: Map<string, RecoveredProduct>, bytes: Buffer, view: DataView, at: number) {
+/** Applies the record at `at` of source `source` (its after-image). */
+function apply(products: ProductIndex, source: number, bytes: Buffer, view: DataView, at: number) {
   const type = bytes[at + C_TYPE] as number;
-  if (type === TYPE_CREATED) {
-    const product = created(bytes, view, at);
-    products.set(product.productId, product);
-    return;
-  }
-  if (type !== TYPE_UPDATED && type !== TYPE_MODIFIED && type !== TYPE_DELETED) return;
-  const idStart = at + C_HEADER_BYTES;
-  const idEnd = idStart + (bytes[at + C_ID_LENGTH] as number);
-  const id = text(bytes, idStart, idEnd);
+  if (type === TYPE_ABORTED) return;
+  const entry = products.entryOf(source, at);
+  const product = products.products[entry] ?? null;
   if (type === TYPE_DELETED) {
-    products.delete(id);
-    return;
-  }
-  let product = products.get(id);
-  if (product === undefined) {
-    // A change to a product the snapshot did not hold: it was deleted before the
-    // snapshot's copy reached it, and a later record deletes it again (or it was
-    // created after, and a later record creates it whole). Keep the after-image.
-    product = created(bytes, view, at);
-    products.set(id, product);
-    return;
-  }
-  product.available = view.getFloat64(at + C_AVAILABLE, true);
-  product.version = view.getUint32(at + C_VERSION, true);
-  product.lastUpdated = view.getFloat64(at + C_LAST_UPDATED, true);
-  if (type === TYPE_MODIFIED) {
+    products.products[entry] = null;
+  } else if (type === TYPE_CREATED || product === null) {
+    // With no product: a change to one the snapshot did not hold. It was deleted
+    // before the snapshot's copy reached it and a later record deletes it again, or it
+    // was created after and a later record creates it whole. Keep the after-image.
+    products.create(entry, bytes, view, at);
+  } else {
+    product.available = view.getFloat64(at + C_AVAILABLE, true);
+    product.version = view.getUint32(at + C_VERSION, true);
+    product.lastUpdated = view.getFloat64(at + C_LAST_UPDATED, true);
+    if (type !== TYPE_MODIFIED) return;
     const flags = bytes[at + C_FLAGS] as number;
     if ((flags & FLAG_NAME) !== 0) {
-      product.name = text(bytes, idEnd, idEnd + (bytes[at + C_NAME_LENGTH] as number));
+      const nameAt = at + C_HEADER_BYTES + (bytes[at + C_ID_LENGTH] as number);
+      product.name = text(bytes, nameAt, nameAt + (bytes[at + C_NAME_LENGTH] as number));
     }
     if ((flags & FLAG_PRICE) !== 0) product.price = view.getFloat64(at + C_PRICE, true);
   }
@@ -417,7 +527,7 @@ function apply(products: Map<string, RecoveredProduct>, bytes: Buffer, view: Dat
 /** Replays every checked record at or above `replayFrom`; collects unexpired keys. */
 function replay(
   journal: Journal,
-  products: Map<string, RecoveredProduct>,
+  products: ProductIndex,
   replayFrom: number,
   keysFrom: number,
 ): { replayed: number; keys: DecodedChange[] } {
@@ -426,10 +536,11 @@ function replay(
   // The first item's offset of a keyed order whose later items are still to come.
   let keyedOrder = 0;
   for (const { bytes, view, end } of journal.segments) {
+    const source = products.addSource(bytes);
     for (let at = FILE_HEADER_BYTES; at < end; at += view.getUint32(at, true)) {
       const offset = view.getFloat64(at + C_OFFSET, true);
       if (offset >= replayFrom) {
-        apply(products, bytes, view, at);
+        apply(products, source, bytes, view, at);
         replayed++;
       }
       const order = view.getFloat64(at + C_ORDER, true);
@@ -455,12 +566,12 @@ export function recover(dir: string, o: RecoverOptions): Recovered {
   const listing = listDataDir(dir);
   const journal = readJournal(listing.segments, o);
   const snapshot = chooseSnapshot(listing.snapshots, journal, o);
-  const products = snapshot?.products ?? new Map<string, RecoveredProduct>();
+  const products = snapshot?.products ?? new ProductIndex(0);
   const replayFrom = snapshot?.header.replayFrom ?? 1;
   const keysFrom = (o.now ?? Date.now()) - o.ttlMs;
   const { replayed, keys } = replay(journal, products, replayFrom, keysFrom);
   const recovered: Recovered = {
-    products: [...products.values()],
+    products: products.values(),
     nextOffset: journal.next,
     keys,
     lastSnapshot: snapshot?.header.covers ?? 0,

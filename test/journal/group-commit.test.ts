@@ -49,4 +49,27 @@ describe('group commit with producers in real threads', () => {
     expect(recovered.recordsReplayed).toBe(total);
     expect(sorted(recovered.products)).toEqual(memoryState(b.pv));
   });
+
+  it("in 'write' mode publishes changes as they are written and syncs on its interval", async () => {
+    const dir = tempDir();
+    const b = buffers(64);
+    const client = await journal(b, { dataDir: dir, durability: 'write', syncIntervalMs: 20 });
+    await client.checkpoint();
+    const before = await client.stats();
+    await Promise.all([
+      producerThread(job(b, { firstSlot: 0, slots: 32, changes: 3000 })),
+      producerThread(job(b, { firstSlot: 32, slots: 32, changes: 3000 })),
+    ]);
+    const total = taken(b);
+    // Durable without a flush: written to the OS is what 'write' promises.
+    await expect.poll(async () => (await client.stats()).durableOffset).toBe(total);
+    // …and the interval syncs what was written, with no call asking for it.
+    await expect.poll(async () => (await client.stats()).fsyncs).toBeGreaterThan(before.fsyncs);
+    const stats = await client.stats();
+    expect(stats.fsyncs).toBeLessThan(stats.records);
+    await client.terminate();
+    const recovered = recover(dir, { ttlMs: 0, log: recordingLog() });
+    expect(recovered.nextOffset).toBe(total + 1);
+    expect(sorted(recovered.products)).toEqual(memoryState(b.pv));
+  });
 });

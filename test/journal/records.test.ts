@@ -12,7 +12,7 @@ import {
 import { createBuffer } from '../../memory/layout.js';
 import type { JournalClient } from '../../src/journal/client.js';
 import { recover } from '../../src/journal/recover.js';
-import { journal, keyedOffsets, readAll, recordingLog, tempDir } from './setup.js';
+import { fold, journal, keyedOffsets, readAll, recordingLog, sorted, tempDir } from './setup.js';
 
 /** A change as generated: every field a record carries. */
 interface Spec {
@@ -154,6 +154,7 @@ describe('every field of every record survives the ring, the journal, the feed a
     await disk.client.close();
     const r = recover(dir, { ttlMs: Number.POSITIVE_INFINITY, log: recordingLog() });
     expect(r.nextOffset).toBe(next);
+    expect(sorted(r.products)).toEqual(fold([], all));
     expect(r.keys.map((k) => k.offset)).toEqual(keyedOffsets(all));
     const keyed = new Map(all.map((c) => [c.offset, c]));
     for (const k of r.keys) {

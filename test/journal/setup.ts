@@ -125,6 +125,7 @@ export function fold(initial: readonly ProductState[], changes: readonly Change[
   for (const c of changes) {
     const lastUpdated = Date.parse(c.lastUpdated);
     const product = products.get(c.productId);
+    if (c.type === 'aborted') continue;
     if (c.type === 'product_deleted') products.delete(c.productId);
     else if (c.type === 'product_created' || product === undefined) {
       const { productId, available, version } = c;
@@ -137,8 +138,9 @@ export function fold(initial: readonly ProductState[], changes: readonly Change[
         version,
         lastUpdated,
       });
-    } else if (c.type !== 'aborted') {
+    } else {
       Object.assign(product, { available: c.available, version: c.version, lastUpdated });
+      if (c.type !== 'product_modified') continue;
       if (c.name !== undefined) product.name = c.name;
       if (c.price !== undefined) product.price = c.price;
     }
