@@ -73,6 +73,21 @@ function openDestination(destination: number | string): Destination {
   }
 }
 
+/** Takes the data directory's lock, creating it if need be; a path that cannot be one is refused. */
+function openDataDir(dir: string, log: Logger): () => void {
+  try {
+    return lockDataDir(dir, log);
+  } catch (error) {
+    if (error instanceof InventoryError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new InventoryError(
+      'INVALID_OPTION',
+      `option dataDir ${JSON.stringify(dir)} cannot be used as a data directory (${reason})`,
+      { cause: error },
+    );
+  }
+}
+
 /** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
 export function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
@@ -112,7 +127,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     const catalog = new Catalog(o.capacity);
     let recovered: Recovered | null = null;
     if (o.dataDir !== null) {
-      releaseDir = lockDataDir(o.dataDir, log);
+      releaseDir = openDataDir(o.dataDir, log);
       recovered = await recover(o.dataDir, {
         repair: o.repair,
         ttlMs: o.idempotency.ttlMs,

@@ -23,6 +23,9 @@ describe('a failing open leaves nothing behind', () => {
       'logger.destination',
     ],
     ['an unknown option', { queueSzie: 10 } as InventoryOptions, 'queueSzie'],
+    ['a data directory that is a file', { dataDir: file }, 'dataDir'],
+    ['a data directory under a file', { dataDir: path.join(file, 'data') }, 'dataDir'],
+    ['an unknown durability', { durability: 'sometimes' } as InventoryOptions, 'durability'],
     ['an option of a later version', { replicaOf: dir } as InventoryOptions, 'replicaOf'],
     [
       'an unknown nested option',
