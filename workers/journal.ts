@@ -42,7 +42,6 @@ import pino, { type Logger } from 'pino';
 import {
   C_HEADER_BYTES,
   C_OFFSET,
-  C_TYPE,
   type Change,
   type ChangeViews,
   CL_DURABLE,
@@ -55,13 +54,9 @@ import {
   encodeChange,
   feedItem,
   MAX_RECORD_BYTES,
-  R_HEAD,
   R_LOW,
-  R_TAIL,
   ringControl,
-  ringStart,
   TYPE_CREATED,
-  TYPE_PAD,
 } from '../memory/change-log.js';
 import {
   attachBuffer,
@@ -90,6 +85,10 @@ import {
   snapshotName,
   TEMP_SUFFIX,
 } from '../src/journal/files.js';
+import { GROUP_BYTES, Group } from './journal/group.js';
+import { Merger } from './journal/merge.js';
+
+export { GROUP_BYTES };
 
 const nodeEndpoint: (port: MessagePort | Worker) => Endpoint = nodeAdapter;
 
@@ -163,8 +162,6 @@ export interface JournalApi {
   close(): Promise<void>;
 }
 
-/** A group stops growing here (one write, one fsync). */
-export const GROUP_BYTES = 4 * 1024 * 1024;
 /** The feed reads segment files in pieces of this size. */
 const READ_BYTES = 1024 * 1024;
 /** A segment's sparse index has an entry every this many bytes. */
@@ -194,184 +191,6 @@ const waitAsync = (
 ).waitAsync;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-// ---------------------------------------------------------------------------
-// Merging the rings
-// ---------------------------------------------------------------------------
-
-/** Records being gathered for one write: bytes, and each record's start. */
-class Group {
-  readonly u8 = new Uint8Array(GROUP_BYTES);
-  readonly view = new DataView(this.u8.buffer);
-  readonly positions = new Uint32Array(GROUP_BYTES / C_HEADER_BYTES);
-  first = 0;
-  count = 0;
-  bytes = 0;
-
-  reset(first: number): void {
-    this.first = first;
-    this.count = 0;
-    this.bytes = 0;
-  }
-}
-
-/** The consumer's side of one ring. HEAD and TAIL count 8-byte units, mod 2^32. */
-interface Cursor {
-  readonly ring: number;
-  readonly control: number;
-  /** Byte where the ring's data starts, and where it ends. */
-  readonly start: number;
-  readonly end: number;
-  readonly mask: number;
-  head: number;
-  tail: number;
-}
-
-class Merger {
-  private readonly cursors: Cursor[] = [];
-  /** The ring the last run came from: the likeliest to hold the next offset. */
-  private last = 0;
-
-  constructor(private readonly cv: ChangeViews) {
-    for (let ring = 0; ring < cv.rings; ring++) {
-      const control = ringControl(ring);
-      const start = ringStart(cv.rings, cv.ringBytes, ring);
-      const head = Atomics.load(cv.i32, control + R_HEAD);
-      this.cursors.push({
-        ring,
-        control,
-        start,
-        end: start + cv.ringBytes,
-        mask: cv.ringBytes / 8 - 1,
-        head,
-        tail: head,
-      });
-    }
-  }
-
-  private at(c: Cursor, units: number): number {
-    return c.start + ((c.head + units) & c.mask) * 8;
-  }
-
-  /** The length of the ring record at byte `byte`, checked; a PAD reads as negative. */
-  private lengthAt(c: Cursor, byte: number): number {
-    const length = this.cv.i32[byte >> 2] as number;
-    // A pad shorter than a record header carries no type byte of its own.
-    const pad = length < C_HEADER_BYTES || this.cv.u8[byte + C_TYPE] === TYPE_PAD;
-    if (length <= 0 || (length & 7) !== 0 || byte + length > c.end) {
-      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
-    }
-    if (!pad && length > MAX_RECORD_BYTES) {
-      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
-    }
-    return pad ? -length : length;
-  }
-
-  /** Frees the ring's space up to the cursor (the producer may be waiting for it). */
-  private release(c: Cursor): void {
-    Atomics.store(this.cv.i32, c.control + R_HEAD, c.head);
-    Atomics.notify(this.cv.i32, c.control + R_HEAD);
-  }
-
-  /** The offset of the ring's next record (pads skipped and freed), or 0 for none. */
-  private peek(c: Cursor): number {
-    for (;;) {
-      if (c.head === c.tail) {
-        c.tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
-        if (c.head === c.tail) return 0;
-      }
-      const byte = this.at(c, 0);
-      const length = this.lengthAt(c, byte);
-      if (length > 0) return this.cv.f64[(byte >> 3) + 1] as number;
-      c.head = (c.head - length / 8) >>> 0;
-      this.release(c);
-    }
-  }
-
-  /** Whether the record of offset `next` is committed in some ring. */
-  available(next: number): boolean {
-    return this.cursors.some((c) => this.peek(c) === next);
-  }
-
-  /** The cursor whose next record has offset `next`, or null. */
-  private holder(next: number): Cursor | null {
-    const rings = this.cursors.length;
-    for (let k = 0; k < rings; k++) {
-      const c = this.cursors[(this.last + k) % rings] as Cursor;
-      const offset = this.peek(c);
-      if (offset === next) {
-        this.last = c.ring;
-        return c;
-      }
-      if (offset !== 0 && offset < next) {
-        throw new Error(`change ring ${c.ring} holds offset ${offset}, below ${next}`);
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Copies the records of offsets next, next+1, … into `group` while they are
-   * committed and fit; answers how many.
-   */
-  fill(group: Group, next: number): number {
-    let copied = 0;
-    for (;;) {
-      const c = this.holder(next + copied);
-      if (c === null) break;
-      const n = this.copyRun(c, group, next + copied);
-      if (n === 0) break;
-      copied += n;
-    }
-    return copied;
-  }
-
-  /** Copies the longest run of consecutive offsets from `c`'s head, in one piece. */
-  private copyRun(c: Cursor, group: Group, next: number): number {
-    const first = this.at(c, 0);
-    const f64 = this.cv.f64;
-    let byte = first;
-    let units = 0;
-    let count = 0;
-    const room = GROUP_BYTES - group.bytes;
-    // A record never wraps, so a run stops at the ring's end (or a pad before it).
-    while ((c.head + units) >>> 0 !== c.tail && byte < c.end) {
-      const length = this.lengthAt(c, byte);
-      if (length < 0 || f64[(byte >> 3) + 1] !== next + count) break;
-      if (byte + length - first > room) break;
-      group.positions[group.count + count] = group.bytes + (byte - first);
-      byte += length;
-      units += length >> 3;
-      count++;
-    }
-    if (count === 0) return 0;
-    group.u8.set(this.cv.u8.subarray(first, byte), group.bytes);
-    c.head = (c.head + units) >>> 0;
-    this.release(c);
-    for (let i = group.count; i < group.count + count; i++) {
-      const at = group.positions[i] as number;
-      sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
-    }
-    group.count += count;
-    group.bytes += byte - first;
-    return count;
-  }
-
-  /** The highest offset committed in any ring, or 0. */
-  committedHigh(): number {
-    let high = 0;
-    for (const c of this.cursors) {
-      const tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
-      for (let units = 0; (c.head + units) >>> 0 !== tail; ) {
-        const byte = this.at(c, units);
-        const length = this.lengthAt(c, byte);
-        if (length > 0) high = Math.max(high, this.cv.f64[(byte >> 3) + 1] as number);
-        units += Math.abs(length) >> 3;
-      }
-    }
-    return high;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // The feed's window in memory
