@@ -19,12 +19,11 @@
  * With nothing to merge it sleeps on CL_WAKE (Atomics.waitAsync, so Comlink calls are
  * served meanwhile) and yields to the event loop between groups.
  *
- * Snapshots are fuzzy (taken while writers run); see `snapshot` for why they converge.
+ * Snapshots are fuzzy (taken while writers run); see journal/snapshot.ts for why they
+ * converge.
  */
 import { promises as fsp, unlinkSync } from 'node:fs';
-import path from 'node:path';
 import { type MessagePort, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { crc32c } from '@node-rs/crc32';
 import { type Endpoint, expose } from 'comlink';
 // @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
 import nodeAdapter from 'comlink/dist/esm/node-adapter.mjs';
@@ -37,41 +36,15 @@ import {
   CL_SLEEPING,
   CL_WAKE,
   changeViews,
-  emptyChange,
-  encodeChange,
-  MAX_RECORD_BYTES,
-  R_LOW,
-  ringControl,
-  TYPE_CREATED,
 } from '../memory/change-log.js';
-import {
-  attachBuffer,
-  counter64,
-  HDR_OFFSET,
-  ID_MAX_BYTES,
-  type SharedViews,
-  SLOT_ID,
-  SLOT_ID_LEN,
-  STATE_LIVE,
-  slotBase,
-  WORD_BYTES,
-} from '../memory/layout.js';
-import { emptyRecord, nameScratch, readRecord } from '../memory/records.js';
-import {
-  decodeSnapshotHeader,
-  encodeSnapshotHeader,
-  FILE_HEADER_BYTES,
-  fsyncDirAsync,
-  listDataDir,
-  sealRecord,
-  snapshotName,
-  TEMP_SUFFIX,
-} from '../src/journal/files.js';
+import { attachBuffer, counter64, type SharedViews } from '../memory/layout.js';
+import { decodeSnapshotHeader, FILE_HEADER_BYTES, listDataDir } from '../src/journal/files.js';
 import { FeedWindow } from './journal/feed-window.js';
 import { GROUP_BYTES, Group } from './journal/group.js';
 import { nextTurn, readHead } from './journal/io.js';
 import { Merger } from './journal/merge.js';
 import { SegmentLog } from './journal/segments.js';
+import { writeSnapshot } from './journal/snapshot.js';
 
 export { GROUP_BYTES };
 
@@ -149,15 +122,6 @@ export interface JournalApi {
 
 /** The longest the loop sleeps when idle (ms). */
 const IDLE_WAIT_MS = 50;
-/** A snapshot copies slots for this long, then lets the loop run a group commit. */
-const SNAPSHOT_SLICE_MS = 1;
-/** …writes its file in pieces of about this size… */
-const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
-/**
- * …and syncs it every this many bytes: the disk writes a snapshot back as it goes,
- * rather than all at once at the end, in the way of the journal's own fsyncs.
- */
-const SNAPSHOT_SYNC_BYTES = 8 * 1024 * 1024;
 
 /** Atomics.waitAsync (ES2024, in Node since 16), typed here: the project's lib is ES2023. */
 const waitAsync = (
@@ -171,17 +135,6 @@ const waitAsync = (
   }
 ).waitAsync;
 
-/**
- * Copies a live slot's product id bytes into `into`; their length. records.ts's readId
- * with no string: a snapshot copies a million ids without a string or an encode each.
- */
-function copyId(pv: SharedViews, slot: number, into: Uint8Array): number {
-  const start = (slotBase(slot) + SLOT_ID) * WORD_BYTES;
-  const length = Math.min(Atomics.load(pv.i32, slotBase(slot) + SLOT_ID_LEN), ID_MAX_BYTES);
-  for (let i = 0; i < length; i++) into[i] = pv.u8[start + i] as number;
-  return length;
-}
-
 // ---------------------------------------------------------------------------
 // The journal
 // ---------------------------------------------------------------------------
@@ -190,20 +143,6 @@ interface Waiter {
   readonly target: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
-}
-
-/** The record area snapshots encode into: a change buffer's views over a plain piece. */
-function recordArea(bytes: number): ChangeViews {
-  const buffer = new SharedArrayBuffer(bytes);
-  return {
-    buffer,
-    i32: new Int32Array(buffer),
-    i64: new BigInt64Array(buffer),
-    f64: new Float64Array(buffer),
-    u8: new Uint8Array(buffer),
-    rings: 0,
-    ringBytes: 0,
-  };
 }
 
 class Journal implements JournalApi {
@@ -451,46 +390,22 @@ class Journal implements JournalApi {
 
   // --- snapshots ------------------------------------------------------------
 
-  /**
-   * A fuzzy snapshot. `covers0` is the offset counter before the copy, and every
-   * change at or below it either is in the copy or is replayed: a pool thread sets its
-   * ring's R_LOW (a bound below every offset it may take) before it takes an offset
-   * and clears it only after publishing, so a change not yet published when its slot
-   * was copied has an offset at or above some R_LOW read after `covers0`, and replay
-   * starts at the least of them. Changes after covers0 are replayed anyway. The copy
-   * holds nothing past `covers` (the counter after it: a change is published after
-   * its offset is taken), so once the journal is durable to `covers` the snapshot
-   * never shows a change the journal could lose.
-   */
+  /** Writes a fuzzy snapshot (journal/snapshot.ts), then deletes what it makes unneeded. */
   private async snapshot(segments: SegmentLog): Promise<CheckpointResult> {
     this.snapshotting = true;
     const started = performance.now();
     const dir = segments.dir;
-    const counter = counter64(HDR_OFFSET);
-    const covers0 = Number(Atomics.load(this.pv.i64, counter));
-    let replayFrom = covers0 + 1;
-    for (let ring = 0; ring < this.cv.rings; ring++) {
-      const low = Number(Atomics.load(this.cv.i64, counter64(ringControl(ring) + R_LOW)));
-      if (low > 0 && low < replayFrom) replayFrom = low;
-    }
-    const temp = path.join(dir, `${snapshotName(covers0)}${TEMP_SUFFIX}`);
-    const handle = await fsp.open(temp, 'w');
     try {
-      const { products, bytes, bodyCrc } = await this.copySlots(handle);
-      const covers = Number(Atomics.load(this.pv.i64, counter));
-      await this.durableAt(covers);
-      const createdAt = Date.now();
-      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt, bodyCrc });
-      await handle.write(header, 0, FILE_HEADER_BYTES, 0);
-      await handle.datasync();
-      await handle.close();
-      // From here on the file system calls go through libuv's pool: a rename, a
-      // directory sync or the unlink of a large file would stall group commits here.
-      const file = path.join(dir, snapshotName(covers));
-      await fsp.rename(temp, file);
-      await fsyncDirAsync(dir);
+      const { covers, replayFrom, file, products, bytes } = await writeSnapshot(
+        dir,
+        this.pv,
+        this.cv,
+        (offset) => this.durableAt(offset),
+      );
       this.lastSnapshot = { covers, replayFrom, file };
       this.autoSnapshotAfter = Math.max(this.autoSnapshotAfter, covers);
+      // Through libuv's pool, as writeSnapshot's rename: the unlink of a large file
+      // would stall group commits here.
       for (const older of listDataDir(dir).snapshots) {
         if (older.offset < covers) await fsp.unlink(older.file);
       }
@@ -502,84 +417,9 @@ class Journal implements JournalApi {
       const ms = Math.round((performance.now() - started) * 10) / 10;
       this.log.info({ covers, replayFrom, products, bytes, ms }, 'journal: snapshot written');
       return { offset: covers, bytes: bytes + FILE_HEADER_BYTES, ms };
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Never created, or already renamed.
-      }
-      throw error;
     } finally {
       this.snapshotting = false;
     }
-  }
-
-  /**
-   * Writes one TYPE_CREATED record per live slot after the header's place, in slices
-   * of SNAPSHOT_SLICE_MS: between slices the loop runs its group commits.
-   */
-  private async copySlots(
-    handle: fsp.FileHandle,
-  ): Promise<{ products: number; bytes: number; bodyCrc: number }> {
-    const pv = this.pv;
-    const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
-    const areaView = new DataView(area.buffer);
-    const record = emptyRecord();
-    const again = emptyRecord();
-    const name = nameScratch();
-    const change = emptyChange();
-    change.type = TYPE_CREATED;
-    change.hasPrice = true;
-    change.nameBytes = name.bytes;
-    let used = 0;
-    let written = FILE_HEADER_BYTES;
-    let synced = 0;
-    let products = 0;
-    let bodyCrc = 0;
-    let sliceStart = performance.now();
-    for (let slot = 0; slot < pv.capacity; slot++) {
-      readRecord(pv, slot, record, name);
-      if (record.state === STATE_LIVE) {
-        // The id is fixed for a product's life: it is this record's if the slot still
-        // holds the same generation after it was read.
-        change.idLength = copyId(pv, slot, change.idBytes);
-        readRecord(pv, slot, again);
-        if (again.state !== STATE_LIVE || again.generation !== record.generation) {
-          slot--;
-          continue;
-        }
-        change.available = record.available;
-        change.version = record.version;
-        change.lastUpdated = record.lastUpdated;
-        change.price = record.price;
-        change.slot = slot;
-        change.generation = record.generation;
-        change.nameLength = name.length;
-        const length = encodeChange(area, used, change);
-        sealRecord(area.u8, areaView, used, length);
-        used += length;
-        products++;
-      }
-      if ((slot & 63) !== 63 && slot !== pv.capacity - 1) continue;
-      const full = used >= SNAPSHOT_WRITE_BYTES;
-      const late = performance.now() - sliceStart >= SNAPSHOT_SLICE_MS;
-      if (!full && !late && slot !== pv.capacity - 1) continue;
-      if (used > 0) {
-        bodyCrc = crc32c(area.u8.subarray(0, used), bodyCrc);
-        await handle.write(area.u8, 0, used, written);
-        written += used;
-        used = 0;
-      } else {
-        await nextTurn();
-      }
-      if (written - synced >= SNAPSHOT_SYNC_BYTES) {
-        await handle.datasync();
-        synced = written;
-      }
-      sliceStart = performance.now();
-    }
-    return { products, bytes: written - FILE_HEADER_BYTES, bodyCrc };
   }
 }
 
