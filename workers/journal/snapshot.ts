@@ -2,7 +2,7 @@
  * Fuzzy snapshots: a copy of every live product slot, taken while pool threads keep
  * writing, as one TYPE_CREATED record per product after a header that says which
  * changes the copy covers and where replay over it starts (src/journal/files.ts).
- * The copy runs in slices of a millisecond, so the journal thread's loop keeps
+ * The copy runs in slices of SNAPSHOT_SLICE_MS, so the journal thread's loop keeps
  * committing groups meanwhile; `writeSnapshot` says why the result is consistent.
  */
 import { promises as fsp, unlinkSync } from 'node:fs';
