@@ -19,30 +19,23 @@
  * With nothing to merge it sleeps on CL_WAKE (Atomics.waitAsync, so Comlink calls are
  * served meanwhile) and yields to the event loop between groups.
  *
- * Snapshots are fuzzy (taken while writers run); see `snapshot` for why they converge.
+ * Snapshots are fuzzy (taken while writers run); see journal/snapshot.ts for why they
+ * converge.
+ *
+ * This file is the thread's entry: the loop, publishing, sleep and wake, the control
+ * plane. Its parts, one job each, are in workers/journal/: merge.ts (step 1), group.ts
+ * (the buffer a group is gathered in), segments.ts (step 2, and the feed's reads of
+ * older changes), feed-window.ts (the feed's newest changes in memory), snapshot.ts
+ * (the snapshot writer), api.ts (the settings and the control plane's types,
+ * re-exported here) and io.ts (helpers they share).
  */
-import {
-  closeSync,
-  fdatasyncSync,
-  promises as fsp,
-  fstatSync,
-  openSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import path from 'node:path';
+import { promises as fsp, unlinkSync } from 'node:fs';
 import { type MessagePort, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { crc32c } from '@node-rs/crc32';
 import { type Endpoint, expose } from 'comlink';
 // @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
 import nodeAdapter from 'comlink/dist/esm/node-adapter.mjs';
-import hdr from 'hdr-histogram-js';
 import pino, { type Logger } from 'pino';
 import {
-  C_HEADER_BYTES,
-  C_OFFSET,
-  C_TYPE,
   type Change,
   type ChangeViews,
   CL_DURABLE,
@@ -50,136 +43,30 @@ import {
   CL_SLEEPING,
   CL_WAKE,
   changeViews,
-  decodeChange,
-  emptyChange,
-  encodeChange,
-  feedItem,
-  MAX_RECORD_BYTES,
-  R_HEAD,
-  R_LOW,
-  R_TAIL,
-  ringControl,
-  ringStart,
-  TYPE_CREATED,
-  TYPE_PAD,
 } from '../memory/change-log.js';
-import {
-  attachBuffer,
-  counter64,
-  HDR_OFFSET,
-  ID_MAX_BYTES,
-  type SharedViews,
-  SLOT_ID,
-  SLOT_ID_LEN,
-  STATE_LIVE,
-  slotBase,
-  WORD_BYTES,
-} from '../memory/layout.js';
-import { emptyRecord, nameScratch, readRecord } from '../memory/records.js';
-import {
-  decodeSegmentHeader,
-  decodeSnapshotHeader,
-  encodeSegmentHeader,
-  encodeSnapshotHeader,
-  FILE_HEADER_BYTES,
-  fsyncDir,
-  fsyncDirAsync,
-  listDataDir,
-  sealRecord,
-  segmentName,
-  snapshotName,
-  TEMP_SUFFIX,
-} from '../src/journal/files.js';
+import { attachBuffer, counter64, type SharedViews } from '../memory/layout.js';
+import { decodeSnapshotHeader, FILE_HEADER_BYTES, listDataDir } from '../src/journal/files.js';
+import type {
+  CheckpointResult,
+  JournalApi,
+  JournalSettings,
+  JournalStats,
+  ReadResult,
+} from './journal/api.js';
+import { FeedWindow } from './journal/feed-window.js';
+import { GROUP_BYTES, Group } from './journal/group.js';
+import { nextTurn, readHead } from './journal/io.js';
+import { Merger } from './journal/merge.js';
+import { SegmentLog } from './journal/segments.js';
+import { writeSnapshot } from './journal/snapshot.js';
+
+export type { CheckpointResult, JournalApi, JournalSettings, JournalStats, ReadResult };
+export { GROUP_BYTES };
 
 const nodeEndpoint: (port: MessagePort | Worker) => Endpoint = nodeAdapter;
 
-/** What the journal thread is started with (its workerData). */
-export interface JournalSettings {
-  /** The change buffer (memory/change-log.ts): the rings, durable offset, wake words. */
-  readonly changeBuffer: SharedArrayBuffer;
-  /** The product buffer (memory/layout.ts): the offset counter, and slots to snapshot. */
-  readonly productBuffer: SharedArrayBuffer;
-  /** Where `{ durable }` is posted when the durable offset moves (see CL_NOTIFY). */
-  readonly notifyPort: MessagePort;
-  /** The offset of the first change to come: recover()'s nextOffset. */
-  readonly nextOffset: number;
-  /** null: memory only (the durable offset means "copied into the feed window"). */
-  readonly dataDir: string | null;
-  readonly durability: 'fsync' | 'write';
-  /** 'write' mode: fdatasync at least this often while there is unsynced data. */
-  readonly syncIntervalMs: number;
-  /** Changes the feed keeps in memory (and, with a data directory, at least on disk). */
-  readonly retainChanges: number;
-  /** A snapshot after this many changes (data directory only). */
-  readonly snapshotEvery: number;
-  /** Segments holding keyed changes younger than this are kept (recovery reads keys). */
-  readonly idempotencyTtlMs: number;
-  /** A segment is closed and the next one started past this many bytes. */
-  readonly segmentBytes: number;
-  readonly logLevel: string;
-  /** A file descriptor of the process (threads share descriptors). */
-  readonly logDestination: number;
-}
-
-export interface JournalStats {
-  durableOffset: number;
-  /** Records written (merged, without a data directory) since the thread started. */
-  records: number;
-  bytes: number;
-  groups: number;
-  /** Records per group, on average. */
-  meanGroupSize: number;
-  fsyncs: number;
-  fsyncP50Ms: number;
-  fsyncP99Ms: number;
-  fsyncMaxMs: number;
-  segments: number;
-  /** The covers offset of the newest snapshot, 0 without one. */
-  lastSnapshotOffset: number;
-  /** The oldest offset `read` still answers. */
-  oldestOffset: number;
-}
-
-export interface CheckpointResult {
-  /** The snapshot's covers: every change up to it is in the snapshot or replayed over it. */
-  offset: number;
-  bytes: number;
-  ms: number;
-}
-
-export type ReadResult =
-  | { expired: false; items: Change[]; oldest: number; last: number }
-  | { expired: true; oldest: number };
-
-/** The journal thread's control plane, as Comlink exposes it. */
-export interface JournalApi {
-  /** Makes every change committed so far durable (on disk in both modes); the durable offset. */
-  flush(): Promise<number>;
-  checkpoint(): Promise<CheckpointResult>;
-  stats(): JournalStats;
-  /** Changes with offset > after, in offset order, at most `limit`, up to the durable offset. */
-  read(after: number, limit: number): Promise<ReadResult>;
-  /** Drains, syncs, snapshots (with a data directory) and closes the files. */
-  close(): Promise<void>;
-}
-
-/** A group stops growing here (one write, one fsync). */
-export const GROUP_BYTES = 4 * 1024 * 1024;
-/** The feed reads segment files in pieces of this size. */
-const READ_BYTES = 1024 * 1024;
-/** A segment's sparse index has an entry every this many bytes. */
-const INDEX_STRIDE = 64 * 1024;
 /** The longest the loop sleeps when idle (ms). */
 const IDLE_WAIT_MS = 50;
-/** A snapshot copies slots for this long, then lets the loop run a group commit. */
-const SNAPSHOT_SLICE_MS = 1;
-/** …writes its file in pieces of about this size… */
-const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
-/**
- * …and syncs it every this many bytes: the disk writes a snapshot back as it goes,
- * rather than all at once at the end, in the way of the journal's own fsyncs.
- */
-const SNAPSHOT_SYNC_BYTES = 8 * 1024 * 1024;
 
 /** Atomics.waitAsync (ES2024, in Node since 16), typed here: the project's lib is ES2023. */
 const waitAsync = (
@@ -193,536 +80,10 @@ const waitAsync = (
   }
 ).waitAsync;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-// ---------------------------------------------------------------------------
-// Merging the rings
-// ---------------------------------------------------------------------------
-
-/** Records being gathered for one write: bytes, and each record's start. */
-class Group {
-  readonly u8 = new Uint8Array(GROUP_BYTES);
-  readonly view = new DataView(this.u8.buffer);
-  readonly positions = new Uint32Array(GROUP_BYTES / C_HEADER_BYTES);
-  first = 0;
-  count = 0;
-  bytes = 0;
-
-  reset(first: number): void {
-    this.first = first;
-    this.count = 0;
-    this.bytes = 0;
-  }
-}
-
-/** The consumer's side of one ring. HEAD and TAIL count 8-byte units, mod 2^32. */
-interface Cursor {
-  readonly ring: number;
-  readonly control: number;
-  /** Byte where the ring's data starts, and where it ends. */
-  readonly start: number;
-  readonly end: number;
-  readonly mask: number;
-  head: number;
-  tail: number;
-}
-
-class Merger {
-  private readonly cursors: Cursor[] = [];
-  /** The ring the last run came from: the likeliest to hold the next offset. */
-  private last = 0;
-
-  constructor(private readonly cv: ChangeViews) {
-    for (let ring = 0; ring < cv.rings; ring++) {
-      const control = ringControl(ring);
-      const start = ringStart(cv.rings, cv.ringBytes, ring);
-      const head = Atomics.load(cv.i32, control + R_HEAD);
-      this.cursors.push({
-        ring,
-        control,
-        start,
-        end: start + cv.ringBytes,
-        mask: cv.ringBytes / 8 - 1,
-        head,
-        tail: head,
-      });
-    }
-  }
-
-  private at(c: Cursor, units: number): number {
-    return c.start + ((c.head + units) & c.mask) * 8;
-  }
-
-  /** The length of the ring record at byte `byte`, checked; a PAD reads as negative. */
-  private lengthAt(c: Cursor, byte: number): number {
-    const length = this.cv.i32[byte >> 2] as number;
-    // A pad shorter than a record header carries no type byte of its own.
-    const pad = length < C_HEADER_BYTES || this.cv.u8[byte + C_TYPE] === TYPE_PAD;
-    if (length <= 0 || (length & 7) !== 0 || byte + length > c.end) {
-      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
-    }
-    if (!pad && length > MAX_RECORD_BYTES) {
-      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
-    }
-    return pad ? -length : length;
-  }
-
-  /** Frees the ring's space up to the cursor (the producer may be waiting for it). */
-  private release(c: Cursor): void {
-    Atomics.store(this.cv.i32, c.control + R_HEAD, c.head);
-    Atomics.notify(this.cv.i32, c.control + R_HEAD);
-  }
-
-  /** The offset of the ring's next record (pads skipped and freed), or 0 for none. */
-  private peek(c: Cursor): number {
-    for (;;) {
-      if (c.head === c.tail) {
-        c.tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
-        if (c.head === c.tail) return 0;
-      }
-      const byte = this.at(c, 0);
-      const length = this.lengthAt(c, byte);
-      if (length > 0) return this.cv.f64[(byte >> 3) + 1] as number;
-      c.head = (c.head - length / 8) >>> 0;
-      this.release(c);
-    }
-  }
-
-  /** Whether the record of offset `next` is committed in some ring. */
-  available(next: number): boolean {
-    return this.cursors.some((c) => this.peek(c) === next);
-  }
-
-  /** The cursor whose next record has offset `next`, or null. */
-  private holder(next: number): Cursor | null {
-    const rings = this.cursors.length;
-    for (let k = 0; k < rings; k++) {
-      const c = this.cursors[(this.last + k) % rings] as Cursor;
-      const offset = this.peek(c);
-      if (offset === next) {
-        this.last = c.ring;
-        return c;
-      }
-      if (offset !== 0 && offset < next) {
-        throw new Error(`change ring ${c.ring} holds offset ${offset}, below ${next}`);
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Copies the records of offsets next, next+1, … into `group` while they are
-   * committed and fit; answers how many.
-   */
-  fill(group: Group, next: number): number {
-    let copied = 0;
-    for (;;) {
-      const c = this.holder(next + copied);
-      if (c === null) break;
-      const n = this.copyRun(c, group, next + copied);
-      if (n === 0) break;
-      copied += n;
-    }
-    return copied;
-  }
-
-  /** Copies the longest run of consecutive offsets from `c`'s head, in one piece. */
-  private copyRun(c: Cursor, group: Group, next: number): number {
-    const first = this.at(c, 0);
-    const f64 = this.cv.f64;
-    let byte = first;
-    let units = 0;
-    let count = 0;
-    const room = GROUP_BYTES - group.bytes;
-    // A record never wraps, so a run stops at the ring's end (or a pad before it).
-    while ((c.head + units) >>> 0 !== c.tail && byte < c.end) {
-      const length = this.lengthAt(c, byte);
-      if (length < 0 || f64[(byte >> 3) + 1] !== next + count) break;
-      if (byte + length - first > room) break;
-      group.positions[group.count + count] = group.bytes + (byte - first);
-      byte += length;
-      units += length >> 3;
-      count++;
-    }
-    if (count === 0) return 0;
-    group.u8.set(this.cv.u8.subarray(first, byte), group.bytes);
-    c.head = (c.head + units) >>> 0;
-    this.release(c);
-    for (let i = group.count; i < group.count + count; i++) {
-      const at = group.positions[i] as number;
-      sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
-    }
-    group.count += count;
-    group.bytes += byte - first;
-    return count;
-  }
-
-  /** The highest offset committed in any ring, or 0. */
-  committedHigh(): number {
-    let high = 0;
-    for (const c of this.cursors) {
-      const tail = Atomics.load(this.cv.i32, c.control + R_TAIL);
-      for (let units = 0; (c.head + units) >>> 0 !== tail; ) {
-        const byte = this.at(c, units);
-        const length = this.lengthAt(c, byte);
-        if (length > 0) high = Math.max(high, this.cv.f64[(byte >> 3) + 1] as number);
-        units += Math.abs(length) >> 3;
-      }
-    }
-    return high;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The feed's window in memory
-// ---------------------------------------------------------------------------
-
-/** One group's records, kept for the feed. */
-interface Chunk {
-  readonly first: number;
-  readonly count: number;
-  readonly bytes: Uint8Array;
-  readonly positions: Uint32Array;
-}
-
-/** The last `retain` records (or a group more), as the groups that wrote them. */
-class FeedWindow {
-  private chunks: Chunk[] = [];
-  /** chunks[0…head) are evicted (compacted away from time to time). */
-  private head = 0;
-  private records = 0;
-
-  constructor(private readonly retain: number) {}
-
-  push(group: Group): void {
-    if (this.retain <= 0) return;
-    this.chunks.push({
-      first: group.first,
-      count: group.count,
-      bytes: group.u8.slice(0, group.bytes),
-      positions: group.positions.slice(0, group.count),
-    });
-    this.records += group.count;
-    for (;;) {
-      const oldest = this.chunks[this.head] as Chunk;
-      if (this.records - oldest.count < this.retain) break;
-      this.records -= oldest.count;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** The oldest offset held, or null when empty. */
-  oldest(): number | null {
-    return this.head < this.chunks.length ? (this.chunks[this.head] as Chunk).first : null;
-  }
-
-  /** Appends the changes of offsets from…≤ last to `out`, up to `limit` in all. */
-  collect(from: number, limit: number, last: number, out: Change[]): void {
-    let lo = this.head;
-    let hi = this.chunks.length - 1;
-    // The last chunk whose first offset is ≤ from.
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.chunks[mid] as Chunk).first <= from) lo = mid;
-      else hi = mid - 1;
-    }
-    for (let i = lo; i < this.chunks.length && out.length < limit; i++) {
-      const chunk = this.chunks[i] as Chunk;
-      const start = Math.max(from, chunk.first);
-      const end = Math.min(chunk.first + chunk.count - 1, last);
-      for (let offset = start; offset <= end && out.length < limit; offset++) {
-        const at = chunk.positions[offset - chunk.first] as number;
-        out.push(feedItem(decodeChange(chunk.bytes, at)));
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Segment files
-// ---------------------------------------------------------------------------
-
-/** Record positions every INDEX_STRIDE bytes or so: offsets and where they start. */
-interface SparseIndex {
-  readonly offsets: number[];
-  readonly positions: number[];
-}
-
-interface SegmentFile {
-  readonly first: number;
-  readonly file: string;
-  readonly createdAt: number;
-  /** Built as the segment is written; for older segments, on the feed's first visit. */
-  index: SparseIndex | null;
-}
-
-/**
- * Calls `visit` on each record of `file` from byte `start` to `end`, until it answers
- * false. Reads a piece at a time and lets the loop run between pieces once a
- * millisecond has passed: the first read of an old segment scans it whole.
- */
-async function scanFile(
-  file: string,
-  start: number,
-  end: number,
-  visit: (bytes: Uint8Array, view: DataView, at: number, position: number) => boolean,
-): Promise<void> {
-  const buffer = new Uint8Array(Math.min(READ_BYTES, end - start) + MAX_RECORD_BYTES);
-  const view = new DataView(buffer.buffer);
-  const fd = openSync(file, 'r');
-  try {
-    let position = start;
-    let turn = performance.now();
-    while (position < end) {
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
-      if (read === 0) break;
-      let at = 0;
-      while (at + C_HEADER_BYTES <= read) {
-        const length = view.getUint32(at, true);
-        if (length < C_HEADER_BYTES || at + length > read) break;
-        if (!visit(buffer, view, at, position + at)) return;
-        at += length;
-      }
-      if (at === 0) throw new Error(`journal file ${file}: no record reads at byte ${position}`);
-      position += at;
-      if (performance.now() - turn >= 1) {
-        await nextTurn();
-        turn = performance.now();
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The segments of a data directory, the last of them open for appending. */
-class SegmentLog {
-  readonly segments: SegmentFile[] = [];
-  private fd = -1;
-  /** Bytes in the current segment, and of them the ones fdatasync'd. */
-  private size = 0;
-  private synced = 0;
-  private lastIndexed = 0;
-  lastSyncAt = performance.now();
-  readonly fsyncUs = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 2,
-    useWebAssembly: false,
-  });
-
-  constructor(
-    readonly dir: string,
-    private readonly segmentBytes: number,
-    nextOffset: number,
-    private readonly log: Logger,
-  ) {
-    for (const { offset, file } of listDataDir(dir).segments) {
-      if (offset >= nextOffset) {
-        // recover() leaves none: its nextOffset follows every record on disk.
-        if (offset > nextOffset)
-          log.warn({ file, nextOffset }, 'journal: a segment past the next offset');
-        continue;
-      }
-      const header = decodeSegmentHeader(readHead(file));
-      const createdAt = header.ok ? header.header.createdAt : 0;
-      this.segments.push({ first: offset, file, createdAt, index: null });
-    }
-    this.open(nextOffset);
-  }
-
-  /** Starts segment `first` (replacing a file of that name: it holds no records). */
-  private open(first: number): void {
-    const file = path.join(this.dir, segmentName(first));
-    const createdAt = Date.now();
-    this.fd = openSync(file, 'w');
-    writeAll(this.fd, encodeSegmentHeader({ first, createdAt }), FILE_HEADER_BYTES);
-    fdatasyncSync(this.fd);
-    // The new name must be durable before anything fsync'd in it counts.
-    fsyncDir(this.dir);
-    this.size = FILE_HEADER_BYTES;
-    this.synced = this.size;
-    this.lastIndexed = -INDEX_STRIDE;
-    this.segments.push({ first, file, createdAt, index: { offsets: [], positions: [] } });
-  }
-
-  get unsynced(): boolean {
-    return this.synced < this.size;
-  }
-
-  /** Writes the group at the end of the current segment (starting a new one past the size). */
-  append(group: Group): void {
-    if (this.size > FILE_HEADER_BYTES && this.size + group.bytes > this.segmentBytes) {
-      // The old segment is synced before the next starts: only the last can be torn.
-      this.sync();
-      closeSync(this.fd);
-      this.open(group.first);
-    }
-    writeAll(this.fd, group.u8, group.bytes);
-    const index = (this.segments[this.segments.length - 1] as SegmentFile).index as SparseIndex;
-    for (let i = 0; i < group.count; i++) {
-      const position = this.size + (group.positions[i] as number);
-      if (position - this.lastIndexed < INDEX_STRIDE) continue;
-      index.offsets.push(group.first + i);
-      index.positions.push(position);
-      this.lastIndexed = position;
-    }
-    this.size += group.bytes;
-  }
-
-  sync(): void {
-    if (!this.unsynced) return;
-    const start = performance.now();
-    fdatasyncSync(this.fd);
-    const end = performance.now();
-    this.fsyncUs.recordValue(Math.max(1, Math.round((end - start) * 1000)));
-    this.synced = this.size;
-    this.lastSyncAt = end;
-  }
-
-  close(): void {
-    if (this.fd < 0) return;
-    this.sync();
-    closeSync(this.fd);
-    this.fd = -1;
-  }
-
-  /** Bytes of `segment` to read: what was written of the current one. */
-  private endOf(segment: SegmentFile): number {
-    if (segment === this.segments[this.segments.length - 1]) return this.size;
-    const fd = openSync(segment.file, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  private async indexOf(segment: SegmentFile): Promise<SparseIndex> {
-    if (segment.index !== null) return segment.index;
-    const index: SparseIndex = { offsets: [], positions: [] };
-    let lastIndexed = -INDEX_STRIDE;
-    await scanFile(
-      segment.file,
-      FILE_HEADER_BYTES,
-      this.endOf(segment),
-      (_, view, at, position) => {
-        if (position - lastIndexed >= INDEX_STRIDE) {
-          index.offsets.push(view.getFloat64(at + C_OFFSET, true));
-          index.positions.push(position);
-          lastIndexed = position;
-        }
-        return true;
-      },
-    );
-    segment.index = index;
-    return index;
-  }
-
-  /** Appends the changes of offsets from… below `until` to `out`, up to `limit` in all. */
-  async read(from: number, limit: number, until: number, out: Change[]): Promise<void> {
-    // The list as it is now: the loop may roll or prune while this waits.
-    const segments = [...this.segments];
-    let i = segments.length - 1;
-    while (i > 0 && (segments[i] as SegmentFile).first > from) i--;
-    let next = from;
-    for (; i < segments.length && out.length < limit && next < until; i++) {
-      const segment = segments[i] as SegmentFile;
-      const { offsets, positions } = await this.indexOf(segment);
-      let k = offsets.length - 1;
-      while (k >= 0 && (offsets[k] as number) > next) k--;
-      const start = k >= 0 ? (positions[k] as number) : FILE_HEADER_BYTES;
-      await scanFile(segment.file, start, this.endOf(segment), (bytes, view, at) => {
-        const offset = view.getFloat64(at + C_OFFSET, true);
-        if (offset >= until) return false;
-        if (offset >= next) {
-          out.push(feedItem(decodeChange(bytes, at)));
-          next = offset + 1;
-        }
-        return out.length < limit;
-      });
-    }
-  }
-
-  /** The oldest offset on disk. */
-  oldest(): number {
-    return (this.segments[0] as SegmentFile).first;
-  }
-
-  /**
-   * Deletes the oldest segments while each is wholly below `replayFrom` and `keep`,
-   * and the next was started before `keysFrom` (so this one's newest change is older).
-   */
-  async prune(replayFrom: number, keep: number, keysFrom: number): Promise<void> {
-    const deleted: string[] = [];
-    while (this.segments.length > 1) {
-      const [segment, next] = this.segments as [SegmentFile, SegmentFile];
-      const last = next.first - 1;
-      if (last >= replayFrom || last >= keep || next.createdAt >= keysFrom) break;
-      // Out of the list first: a feed read meanwhile answers from what is left.
-      this.segments.shift();
-      await fsp.unlink(segment.file);
-      deleted.push(segment.file);
-    }
-    if (deleted.length > 0) {
-      await fsyncDirAsync(this.dir);
-      this.log.info({ deleted }, 'journal: deleted segments a snapshot covers');
-    }
-  }
-}
-
-function readHead(file: string): Uint8Array {
-  const head = new Uint8Array(FILE_HEADER_BYTES);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, FILE_HEADER_BYTES, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head;
-}
-
-function writeAll(fd: number, bytes: Uint8Array, length: number): void {
-  for (let done = 0; done < length; ) done += writeSync(fd, bytes, done, length - done);
-}
-
-/**
- * Copies a live slot's product id bytes into `into`; their length. records.ts's readId
- * with no string: a snapshot copies a million ids without a string or an encode each.
- */
-function copyId(pv: SharedViews, slot: number, into: Uint8Array): number {
-  const start = (slotBase(slot) + SLOT_ID) * WORD_BYTES;
-  const length = Math.min(Atomics.load(pv.i32, slotBase(slot) + SLOT_ID_LEN), ID_MAX_BYTES);
-  for (let i = 0; i < length; i++) into[i] = pv.u8[start + i] as number;
-  return length;
-}
-
-// ---------------------------------------------------------------------------
-// The journal
-// ---------------------------------------------------------------------------
-
 interface Waiter {
   readonly target: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
-}
-
-/** The record area snapshots encode into: a change buffer's views over a plain piece. */
-function recordArea(bytes: number): ChangeViews {
-  const buffer = new SharedArrayBuffer(bytes);
-  return {
-    buffer,
-    i32: new Int32Array(buffer),
-    i64: new BigInt64Array(buffer),
-    f64: new Float64Array(buffer),
-    u8: new Uint8Array(buffer),
-    rings: 0,
-    ringBytes: 0,
-  };
 }
 
 class Journal implements JournalApi {
@@ -970,46 +331,22 @@ class Journal implements JournalApi {
 
   // --- snapshots ------------------------------------------------------------
 
-  /**
-   * A fuzzy snapshot. `covers0` is the offset counter before the copy, and every
-   * change at or below it either is in the copy or is replayed: a pool thread sets its
-   * ring's R_LOW (a bound below every offset it may take) before it takes an offset
-   * and clears it only after publishing, so a change not yet published when its slot
-   * was copied has an offset at or above some R_LOW read after `covers0`, and replay
-   * starts at the least of them. Changes after covers0 are replayed anyway. The copy
-   * holds nothing past `covers` (the counter after it: a change is published after
-   * its offset is taken), so once the journal is durable to `covers` the snapshot
-   * never shows a change the journal could lose.
-   */
+  /** Writes a fuzzy snapshot (journal/snapshot.ts), then deletes what it makes unneeded. */
   private async snapshot(segments: SegmentLog): Promise<CheckpointResult> {
     this.snapshotting = true;
     const started = performance.now();
     const dir = segments.dir;
-    const counter = counter64(HDR_OFFSET);
-    const covers0 = Number(Atomics.load(this.pv.i64, counter));
-    let replayFrom = covers0 + 1;
-    for (let ring = 0; ring < this.cv.rings; ring++) {
-      const low = Number(Atomics.load(this.cv.i64, counter64(ringControl(ring) + R_LOW)));
-      if (low > 0 && low < replayFrom) replayFrom = low;
-    }
-    const temp = path.join(dir, `${snapshotName(covers0)}${TEMP_SUFFIX}`);
-    const handle = await fsp.open(temp, 'w');
     try {
-      const { products, bytes, bodyCrc } = await this.copySlots(handle);
-      const covers = Number(Atomics.load(this.pv.i64, counter));
-      await this.durableAt(covers);
-      const createdAt = Date.now();
-      const header = encodeSnapshotHeader({ replayFrom, covers, products, createdAt, bodyCrc });
-      await handle.write(header, 0, FILE_HEADER_BYTES, 0);
-      await handle.datasync();
-      await handle.close();
-      // From here on the file system calls go through libuv's pool: a rename, a
-      // directory sync or the unlink of a large file would stall group commits here.
-      const file = path.join(dir, snapshotName(covers));
-      await fsp.rename(temp, file);
-      await fsyncDirAsync(dir);
+      const { covers, replayFrom, file, products, bytes } = await writeSnapshot(
+        dir,
+        this.pv,
+        this.cv,
+        (offset) => this.durableAt(offset),
+      );
       this.lastSnapshot = { covers, replayFrom, file };
       this.autoSnapshotAfter = Math.max(this.autoSnapshotAfter, covers);
+      // Through libuv's pool, as writeSnapshot's rename: the unlink of a large file
+      // would stall group commits here.
       for (const older of listDataDir(dir).snapshots) {
         if (older.offset < covers) await fsp.unlink(older.file);
       }
@@ -1021,84 +358,9 @@ class Journal implements JournalApi {
       const ms = Math.round((performance.now() - started) * 10) / 10;
       this.log.info({ covers, replayFrom, products, bytes, ms }, 'journal: snapshot written');
       return { offset: covers, bytes: bytes + FILE_HEADER_BYTES, ms };
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Never created, or already renamed.
-      }
-      throw error;
     } finally {
       this.snapshotting = false;
     }
-  }
-
-  /**
-   * Writes one TYPE_CREATED record per live slot after the header's place, in slices
-   * of SNAPSHOT_SLICE_MS: between slices the loop runs its group commits.
-   */
-  private async copySlots(
-    handle: fsp.FileHandle,
-  ): Promise<{ products: number; bytes: number; bodyCrc: number }> {
-    const pv = this.pv;
-    const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
-    const areaView = new DataView(area.buffer);
-    const record = emptyRecord();
-    const again = emptyRecord();
-    const name = nameScratch();
-    const change = emptyChange();
-    change.type = TYPE_CREATED;
-    change.hasPrice = true;
-    change.nameBytes = name.bytes;
-    let used = 0;
-    let written = FILE_HEADER_BYTES;
-    let synced = 0;
-    let products = 0;
-    let bodyCrc = 0;
-    let sliceStart = performance.now();
-    for (let slot = 0; slot < pv.capacity; slot++) {
-      readRecord(pv, slot, record, name);
-      if (record.state === STATE_LIVE) {
-        // The id is fixed for a product's life: it is this record's if the slot still
-        // holds the same generation after it was read.
-        change.idLength = copyId(pv, slot, change.idBytes);
-        readRecord(pv, slot, again);
-        if (again.state !== STATE_LIVE || again.generation !== record.generation) {
-          slot--;
-          continue;
-        }
-        change.available = record.available;
-        change.version = record.version;
-        change.lastUpdated = record.lastUpdated;
-        change.price = record.price;
-        change.slot = slot;
-        change.generation = record.generation;
-        change.nameLength = name.length;
-        const length = encodeChange(area, used, change);
-        sealRecord(area.u8, areaView, used, length);
-        used += length;
-        products++;
-      }
-      if ((slot & 63) !== 63 && slot !== pv.capacity - 1) continue;
-      const full = used >= SNAPSHOT_WRITE_BYTES;
-      const late = performance.now() - sliceStart >= SNAPSHOT_SLICE_MS;
-      if (!full && !late && slot !== pv.capacity - 1) continue;
-      if (used > 0) {
-        bodyCrc = crc32c(area.u8.subarray(0, used), bodyCrc);
-        await handle.write(area.u8, 0, used, written);
-        written += used;
-        used = 0;
-      } else {
-        await nextTurn();
-      }
-      if (written - synced >= SNAPSHOT_SYNC_BYTES) {
-        await handle.datasync();
-        synced = written;
-      }
-      sliceStart = performance.now();
-    }
-    return { products, bytes: written - FILE_HEADER_BYTES, bodyCrc };
   }
 }
 
