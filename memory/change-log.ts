@@ -92,7 +92,7 @@ export const R_TAIL = 2;
 /**
  * BigInt64 at word 4 of the line: while the owner applies a batch, a lower bound of
  * every offset it may take and not yet have published to its records (0: none).
- * A snapshot replays the journal from the least of these (see workers/journal.ts).
+ * A snapshot replays the journal from the least of these (workers/journal/snapshot.ts).
  */
 export const R_LOW = 4;
 /**

@@ -25,7 +25,11 @@ describe('a failing open leaves nothing behind', () => {
     ['an unknown option', { queueSzie: 10 } as InventoryOptions, 'queueSzie'],
     ['a data directory that is a file', { dataDir: file }, 'dataDir'],
     ['a data directory under a file', { dataDir: path.join(file, 'data') }, 'dataDir'],
-    ['an unknown durability', { durability: 'sometimes' } as InventoryOptions, 'durability'],
+    [
+      'an unknown durability',
+      { durability: 'sometimes' } as unknown as InventoryOptions,
+      'durability',
+    ],
     ['an option of a later version', { replicaOf: dir } as InventoryOptions, 'replicaOf'],
     [
       'an unknown nested option',
