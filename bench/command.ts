@@ -6,6 +6,7 @@
  * the engine an embedder installs does not carry them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   decimal,
@@ -19,6 +20,8 @@ import {
 import { LIMITS, LOCK_MODES } from '../src/options.js';
 import type { LockMode } from '../src/types.js';
 import { svgChart } from './chart.js';
+import { type DurabilityOptions, durability } from './durability.js';
+import { durabilityFigures, formatDurability } from './durability-report.js';
 import { httpBenchCommand } from './http.js';
 import { formatScale, SCALE_SIZES, scale } from './scale.js';
 import { scenarios } from './scenarios.js';
@@ -64,7 +67,9 @@ export const BENCH_OPTIONS: OptionSpecs = {
   },
   quick: {
     type: 'boolean',
-    help: 'a small sweep in under a minute: threads 1,2,4, one 120 ms run each',
+    help:
+      'a small sweep in under a minute: threads 1,2,4, one 120 ms run each (with --durability: ' +
+      'one 120 ms run each, cases 6 and 7 at 20 000 products)',
   },
   out: {
     type: 'string',
@@ -83,6 +88,25 @@ export const BENCH_OPTIONS: OptionSpecs = {
   http: {
     type: 'boolean',
     help: 'instead of the sweep: lockstock serve under autocannon beside bare fastify (--http --help for its options)',
+  },
+  durability: {
+    type: 'boolean',
+    help:
+      'instead of the sweep: what durability costs on this disk, side by side in one run: per-call ' +
+      "update() in memory, 'fsync' and 'write', beside one fdatasync per update, a single-thread " +
+      'engine with group commit and Redis with appendfsync always; updateMany; reopening 1M products ' +
+      '+ 1M journal records; writers during a checkpoint of 1M products (about two minutes; takes ' +
+      '--runs, --time, --quick, --json)',
+  },
+  'skip-heavy': {
+    type: 'boolean',
+    help: 'with --durability: leave out the reopen and checkpoint cases (6, 7)',
+  },
+  dir: {
+    type: 'string',
+    value: 'dir',
+    help: 'with --durability: where its temporary directory goes (the disk measured; removed after)',
+    default: 'the OS temp directory',
   },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
@@ -112,6 +136,22 @@ function outDir(raw: string | boolean | undefined): string {
   return raw;
 }
 
+/** --runs and --time, and the iterations a run takes at least; --quick makes all three small. */
+function runsAndTime(v: ReturnType<typeof parse>) {
+  const quick = v.quick === true;
+  return {
+    rounds: numberOption('bench', 'runs', v.runs, BENCH_OPTIONS.runs as OptionSpec, quick ? 1 : 3),
+    timeMs: numberOption(
+      'bench',
+      'time',
+      v.time,
+      BENCH_OPTIONS.time as OptionSpec,
+      quick ? 120 : 400,
+    ),
+    minIterations: quick ? 2 : 5,
+  };
+}
+
 export function benchConfig(argv: string[]) {
   return readFlags(parse('bench', argv, BENCH_OPTIONS));
 }
@@ -138,15 +178,7 @@ function readFlags(v: ReturnType<typeof parse>) {
     modes,
     scenarios: chosen.sort((a, b) => a - b),
     peers: v['skip-peers'] !== true,
-    rounds: numberOption('bench', 'runs', v.runs, BENCH_OPTIONS.runs as OptionSpec, quick ? 1 : 3),
-    timeMs: numberOption(
-      'bench',
-      'time',
-      v.time,
-      BENCH_OPTIONS.time as OptionSpec,
-      quick ? 120 : 400,
-    ),
-    minIterations: quick ? 2 : 5,
+    ...runsAndTime(v),
     progress: null,
   };
   return {
@@ -165,6 +197,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (values.help === true) {
     process.stdout.write(usage('bench', BENCH_SUMMARY, BENCH_OPTIONS));
     return 0;
+  }
+  if (values.durability === true) return durabilityCommand(values);
+  for (const only of ['skip-heavy', 'dir']) {
+    if (values[only] !== undefined) {
+      throw new UsageError(`lockstock bench: --${only} goes with --durability`);
+    }
   }
   if (values.scale === true) return scaleCommand(values.json === true);
   const { options, json, out } = readFlags(values);
@@ -214,6 +252,47 @@ async function scaleCommand(json: boolean): Promise<number> {
         'page right after a create or a delete): medians; get ns per call, ids as fresh strings;\n' +
         'updateMany ×: ops/s of updateMany over min(products, 1M) rows here ÷ the same rows over 1 000 products.\n\n',
     );
+  }
+  return 0;
+}
+
+/** Flags of the sweep that mean nothing to --durability. */
+const SWEEP_ONLY = ['threads', 'modes', 'scenarios', 'skip-peers', 'out', 'scale'];
+
+function durabilityConfig(v: ReturnType<typeof parse>): DurabilityOptions {
+  const given = SWEEP_ONLY.find((name) => v[name] !== undefined);
+  if (given !== undefined) {
+    throw new UsageError(`lockstock bench: --${given} does not go with --durability`);
+  }
+  if (v.dir !== undefined && (typeof v.dir !== 'string' || v.dir === '')) {
+    throw new UsageError(`lockstock bench: --dir must name a directory, got '${String(v.dir)}'`);
+  }
+  const quick = v.quick === true;
+  return {
+    dir: (v.dir as string | undefined) ?? tmpdir(),
+    ...runsAndTime(v),
+    loopUpdates: quick ? 50 : 200,
+    heavy:
+      v['skip-heavy'] === true
+        ? null
+        : quick
+          ? { products: 20_000, checkpoints: 1, quietMs: 200 }
+          : { products: 1_000_000, checkpoints: 3, quietMs: 1000 },
+    progress: null,
+  };
+}
+
+/** `lockstock bench --durability`: the cases of bench/durability.ts, a table or JSON. */
+async function durabilityCommand(values: ReturnType<typeof parse>): Promise<number> {
+  const options = durabilityConfig(values);
+  const json = values.json === true;
+  options.progress = (line) => process.stderr.write(`${line}\n`);
+  const report = await durability(options);
+  const figures = durabilityFigures(report);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...report, figures })}\n`);
+  } else {
+    process.stdout.write(formatDurability(report, figures));
   }
   return 0;
 }

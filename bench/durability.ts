@@ -1,0 +1,237 @@
+/**
+ * `lockstock bench --durability`: what keeping acknowledged changes costs, on this
+ * machine's disk, with every figure measured beside its reference in one run.
+ *
+ *   1–4  per-call keyed update(), 2000 in flight, nothing to do under the lock:
+ *        lockstock in memory, durability 'fsync' and 'write'; one write and one
+ *        fdatasync per update; the single-thread engine with the same journal and
+ *        group commit; Redis with appendfsync always running the same Lua script.
+ *        Interleaved rounds (bench/harness.ts), the median of each.
+ *   5    updateMany, batches of 10 000, in memory and durable (the same engines).
+ *   6    reopening a snapshot of N products plus N journal records (child processes).
+ *   7    writers' latency and the event loop's longest stall during checkpoints of N
+ *        products (a child process).
+ *
+ * Everything is written under one temporary directory, removed at the end.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { type Machine, machine } from '../src/cli/machine.js';
+import { Inventory } from '../src/index.js';
+import { drive, type Target, updates } from './drive.js';
+import { type CheckpointFigures, checkpointCase } from './durable-checkpoint.js';
+import { type ReopenFigures, reopenCase } from './durable-reopen.js';
+import { catalog, engineOptions } from './durable-setup.js';
+import { type Contender, compare } from './harness.js';
+import { FsyncPerUpdate } from './peers/fsync-per-update.js';
+import { GroupCommitInventory } from './peers/group-commit.js';
+import { REDIS_MISSING, RedisInventory, redisInstalled } from './peers/redis.js';
+import { DurableRedis } from './peers/redis-aof.js';
+
+/** Case 1–4's workload: as the README's per-call figures. */
+export const PER_CALL = { products: 1000, calls: 20_000, inFlight: 2000 } as const;
+/** Keys each engine keeps: small enough that every cache is full within the warm-up. */
+const MAX_KEYS = 100_000;
+/** Case 5: rows per updateMany call. */
+export const BATCH = 10_000;
+
+/** The engines of cases 1–5, as the report names them. */
+export const ENGINES = {
+  memory: 'lockstock, in memory',
+  fsync: "lockstock, durability 'fsync'",
+  write: "lockstock, durability 'write'",
+  groupCommit: 'single-thread engine + journal, group commit',
+  redis: 'Redis + Lua, appendfsync always',
+  fsyncPerUpdate: 'one write + fdatasync per update',
+} as const;
+
+export type EngineKey = keyof typeof ENGINES;
+
+export interface DurabilityOptions {
+  /** Where the temporary directory is made (the disk under test). */
+  dir: string;
+  /** Interleaved runs per figure of cases 1–5; the median is reported. */
+  rounds: number;
+  /** Time per run, ms. */
+  timeMs: number;
+  minIterations: number;
+  /** Updates per iteration of the one-fdatasync-per-update loop. */
+  loopUpdates: number;
+  /** Products (and journal records) of cases 6 and 7; null leaves them out. */
+  heavy: { products: number; checkpoints: number; quietMs: number } | null;
+  progress: ((line: string) => void) | null;
+}
+
+export interface EngineResult {
+  engine: EngineKey;
+  name: string;
+  opsPerSec: number;
+  /** Half the range over the rounds, as a share of the median. */
+  spread: number;
+}
+
+export interface DurabilityReport {
+  machine: Machine;
+  /** Where the temporary directory was (its disk is the one measured). */
+  dir: string;
+  perCall: typeof PER_CALL & { keyed: true; results: EngineResult[] };
+  updateMany: { batch: number; products: number; results: EngineResult[] };
+  reopen: ReopenFigures | null;
+  checkpoint: CheckpointFigures | null;
+  notes: string[];
+}
+
+interface Entrant {
+  engine: EngineKey;
+  target: Target | null;
+  loop: FsyncPerUpdate | null;
+  close: () => unknown;
+}
+
+/** Opens every engine of cases 1–5 under `root`; those that fail to start are noted. */
+async function openEngines(root: string, notes: string[]): Promise<Entrant[]> {
+  const products = catalog(PER_CALL.products);
+  const sub = (name: string) => {
+    const dir = path.join(root, name);
+    mkdirSync(dir);
+    return dir;
+  };
+  const entrants: Entrant[] = [];
+  const lockstock = async (engine: EngineKey, dataDir: string | null, mode?: 'fsync' | 'write') => {
+    const inv = await Inventory.open({
+      ...engineOptions(products, dataDir, mode),
+      idempotency: { maxKeys: MAX_KEYS },
+    });
+    entrants.push({ engine, target: inv, loop: null, close: () => inv.close() });
+  };
+  await lockstock('memory', null);
+  await lockstock('fsync', sub('fsync'), 'fsync');
+  await lockstock('write', sub('write'), 'write');
+  const group = new GroupCommitInventory({
+    products,
+    dir: sub('group-commit'),
+    idempotency: { maxKeys: MAX_KEYS },
+  });
+  entrants.push({ engine: 'groupCommit', target: group, loop: null, close: () => group.close() });
+  if (redisInstalled()) {
+    const server = await DurableRedis.start(sub('redis'));
+    const redis = await RedisInventory.open(server.client(), products, 'aof', true);
+    entrants.push({
+      engine: 'redis',
+      target: redis,
+      loop: null,
+      close: () => {
+        redis.close();
+        return server.stop();
+      },
+    });
+  } else {
+    notes.push(REDIS_MISSING);
+  }
+  const loop = new FsyncPerUpdate(sub('fsync-per-update'));
+  entrants.push({ engine: 'fsyncPerUpdate', target: null, loop, close: () => loop.close() });
+  return entrants;
+}
+
+function results(
+  entrants: readonly Entrant[],
+  measured: { opsPerSec: number; spreadPct: number }[],
+) {
+  return entrants.map(
+    (e, i): EngineResult => ({
+      engine: e.engine,
+      name: ENGINES[e.engine],
+      opsPerSec: Math.round(measured[i]?.opsPerSec ?? 0),
+      spread: Math.round((measured[i]?.spreadPct ?? 0) * 10) / 1000,
+    }),
+  );
+}
+
+/** Cases 1–5 on one set of engines. */
+async function lightCases(root: string, o: DurabilityOptions, notes: string[]) {
+  const entrants = await openEngines(root, notes);
+  try {
+    o.progress?.(
+      `cases 1–4: per-call keyed update(), ${PER_CALL.inFlight} in flight, ${entrants.length} engines × ${o.rounds} rounds…`,
+    );
+    const ids = catalog(PER_CALL.products).map((p) => p.productId);
+    const ops = updates(ids, PER_CALL.calls);
+    const perCall: Contender[] = entrants.map((e) =>
+      e.target === null
+        ? { name: e.engine, ops: o.loopUpdates, fn: () => e.loop?.run(o.loopUpdates) }
+        : { name: e.engine, ops: ops.length, fn: drive(e.target, ops, PER_CALL.inFlight, true) },
+    );
+    const perCallResults = results(
+      entrants,
+      await compare(perCall, o.timeMs, o.rounds, o.minIterations),
+    );
+    o.progress?.(`case 5: updateMany, batches of ${BATCH.toLocaleString('en-US')}…`);
+    const batch = Array.from({ length: BATCH }, (_, i) => ({
+      productId: ids[i % ids.length] as string,
+      delta: -1,
+    }));
+    const many = entrants.filter((e) => ['memory', 'fsync', 'write'].includes(e.engine));
+    const manyResults = results(
+      many,
+      await compare(
+        many.map((e) => ({
+          name: e.engine,
+          ops: BATCH,
+          fn: () => (e.target as Inventory).updateMany(batch),
+        })),
+        o.timeMs,
+        o.rounds,
+        o.minIterations,
+      ),
+    );
+    return { perCallResults, manyResults };
+  } finally {
+    for (const e of entrants) await e.close();
+  }
+}
+
+export async function durability(o: DurabilityOptions): Promise<DurabilityReport> {
+  const notes: string[] = [];
+  const root = mkdtempSync(path.join(o.dir, 'lockstock-durability-'));
+  const removeRoot = () => rmSync(root, { recursive: true, force: true });
+  // Interrupted, the run still removes what it wrote.
+  const interrupted = (signal: NodeJS.Signals) => {
+    removeRoot();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const { perCallResults, manyResults } = await lightCases(root, o, notes);
+    let reopen: ReopenFigures | null = null;
+    let checkpoint: CheckpointFigures | null = null;
+    if (o.heavy === null) {
+      notes.push('cases 6 and 7 (reopen, checkpoint) skipped: --skip-heavy');
+    } else {
+      const { products, checkpoints, quietMs } = o.heavy;
+      const count = products.toLocaleString('en-US');
+      o.progress?.(`case 6: writing ${count} products + ${count} journal records, then reopening…`);
+      const reopenDir = path.join(root, 'reopen');
+      mkdirSync(reopenDir);
+      reopen = await reopenCase(reopenDir, products);
+      rmSync(reopenDir, { recursive: true, force: true });
+      o.progress?.(`case 7: ${checkpoints} checkpoint(s) of ${count} products under writers…`);
+      const checkpointDir = path.join(root, 'checkpoint');
+      mkdirSync(checkpointDir);
+      checkpoint = await checkpointCase(checkpointDir, products, checkpoints, quietMs);
+    }
+    return {
+      machine: machine(),
+      dir: o.dir,
+      perCall: { ...PER_CALL, keyed: true, results: perCallResults },
+      updateMany: { batch: BATCH, products: PER_CALL.products, results: manyResults },
+      reopen,
+      checkpoint,
+      notes,
+    };
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    removeRoot();
+  }
+}
