@@ -96,8 +96,11 @@ function engineTable(rows: readonly EngineResult[], unit: string, against: numbe
       `${n(r.opsPerSec)} ${unit}`,
       `±${(r.spread * 100).toFixed(0)}%`,
       against === null ? '' : `${(r.opsPerSec / against).toFixed(2)}× in memory`,
+      r.journal === undefined
+        ? ''
+        : `${n(r.journal.meanGroup)} a group, fsync p50 ${r.journal.fsyncP50Ms} ms`,
     ]),
-    { indent: 2, gap: 3 },
+    { align: ['left', 'right', 'right', 'right', 'left'], indent: 2, gap: 3 },
   );
 }
 

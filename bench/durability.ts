@@ -5,7 +5,8 @@
  *   1–4  per-call keyed update(), 2000 in flight, nothing to do under the lock:
  *        lockstock in memory, durability 'fsync' and 'write'; one write and one
  *        fdatasync per update; the single-thread engine with the same journal and
- *        group commit; Redis with appendfsync always running the same Lua script.
+ *        group commit (and without it, for what its journal costs it); Redis with
+ *        appendfsync always running the same Lua script.
  *        Interleaved rounds (bench/harness.ts), the median of each.
  *   5    updateMany, batches of 10 000, in memory and durable (the same engines).
  *   6    reopening a snapshot of N products plus N journal records (child processes).
@@ -18,6 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type Machine, machine } from '../src/cli/machine.js';
 import { Inventory } from '../src/index.js';
+import { SingleThreadInventory } from './baseline.js';
 import { drive, type Target, updates } from './drive.js';
 import { type CheckpointFigures, checkpointCase } from './durable-checkpoint.js';
 import { type ReopenFigures, reopenCase } from './durable-reopen.js';
@@ -40,6 +42,7 @@ export const ENGINES = {
   memory: 'lockstock, in memory',
   fsync: "lockstock, durability 'fsync'",
   write: "lockstock, durability 'write'",
+  single: 'single-thread engine, in memory',
   groupCommit: 'single-thread engine + journal, group commit',
   redis: 'Redis + Lua, appendfsync always',
   fsyncPerUpdate: 'one write + fdatasync per update',
@@ -68,6 +71,11 @@ export interface EngineResult {
   opsPerSec: number;
   /** Half the range over the rounds, as a share of the median. */
   spread: number;
+  /**
+   * A durable lockstock engine's journal: records per group commit over the case
+   * (warm-ups included), and its fsync latency since open.
+   */
+  journal?: { meanGroup: number; fsyncP50Ms: number; fsyncP99Ms: number };
 }
 
 export interface DurabilityReport {
@@ -84,6 +92,8 @@ export interface DurabilityReport {
 interface Entrant {
   engine: EngineKey;
   target: Target | null;
+  /** A durable lockstock engine. */
+  durable: Inventory | null;
   loop: FsyncPerUpdate | null;
   close: () => unknown;
 }
@@ -102,23 +112,45 @@ async function openEngines(root: string, notes: string[]): Promise<Entrant[]> {
       ...engineOptions(products, dataDir, mode),
       idempotency: { maxKeys: MAX_KEYS },
     });
-    entrants.push({ engine, target: inv, loop: null, close: () => inv.close() });
+    entrants.push({
+      engine,
+      target: inv,
+      durable: dataDir === null ? null : inv,
+      loop: null,
+      close: () => inv.close(),
+    });
   };
   await lockstock('memory', null);
   await lockstock('fsync', sub('fsync'), 'fsync');
   await lockstock('write', sub('write'), 'write');
+  // The peer below without its journal: what its durability costs it.
+  const single = new SingleThreadInventory({ products, idempotency: { maxKeys: MAX_KEYS } });
+  entrants.push({
+    engine: 'single',
+    target: single,
+    durable: null,
+    loop: null,
+    close: () => single.close(),
+  });
   const group = new GroupCommitInventory({
     products,
     dir: sub('group-commit'),
     idempotency: { maxKeys: MAX_KEYS },
   });
-  entrants.push({ engine: 'groupCommit', target: group, loop: null, close: () => group.close() });
+  entrants.push({
+    engine: 'groupCommit',
+    target: group,
+    durable: null,
+    loop: null,
+    close: () => group.close(),
+  });
   if (redisInstalled()) {
     const server = await DurableRedis.start(sub('redis'));
     const redis = await RedisInventory.open(server.client(), products, 'aof', true);
     entrants.push({
       engine: 'redis',
       target: redis,
+      durable: null,
       loop: null,
       close: () => {
         redis.close();
@@ -129,22 +161,45 @@ async function openEngines(root: string, notes: string[]): Promise<Entrant[]> {
     notes.push(REDIS_MISSING);
   }
   const loop = new FsyncPerUpdate(sub('fsync-per-update'));
-  entrants.push({ engine: 'fsyncPerUpdate', target: null, loop, close: () => loop.close() });
+  entrants.push({
+    engine: 'fsyncPerUpdate',
+    target: null,
+    durable: null,
+    loop,
+    close: () => loop.close(),
+  });
   return entrants;
 }
 
-function results(
+/** A durable engine's journal counters at the end of the last case. */
+const counted = new WeakMap<Inventory, { records: number; groups: number }>();
+
+/** Each entrant's figure; a durable engine's journal over the case. */
+async function results(
   entrants: readonly Entrant[],
   measured: { opsPerSec: number; spreadPct: number }[],
-) {
-  return entrants.map(
-    (e, i): EngineResult => ({
+): Promise<EngineResult[]> {
+  const out: EngineResult[] = [];
+  for (const [i, e] of entrants.entries()) {
+    const result: EngineResult = {
       engine: e.engine,
       name: ENGINES[e.engine],
       opsPerSec: Math.round(measured[i]?.opsPerSec ?? 0),
       spread: Math.round((measured[i]?.spreadPct ?? 0) * 10) / 1000,
-    }),
-  );
+    };
+    if (e.durable !== null) {
+      const j = await e.durable.journalStats();
+      const before = counted.get(e.durable) ?? { records: 0, groups: 0 };
+      counted.set(e.durable, { records: j.records, groups: j.groups });
+      result.journal = {
+        meanGroup: Math.round((j.records - before.records) / Math.max(1, j.groups - before.groups)),
+        fsyncP50Ms: j.fsyncP50Ms,
+        fsyncP99Ms: j.fsyncP99Ms,
+      };
+    }
+    out.push(result);
+  }
+  return out;
 }
 
 /** Cases 1–5 on one set of engines. */
@@ -161,7 +216,7 @@ async function lightCases(root: string, o: DurabilityOptions, notes: string[]) {
         ? { name: e.engine, ops: o.loopUpdates, fn: () => e.loop?.run(o.loopUpdates) }
         : { name: e.engine, ops: ops.length, fn: drive(e.target, ops, PER_CALL.inFlight, true) },
     );
-    const perCallResults = results(
+    const perCallResults = await results(
       entrants,
       await compare(perCall, o.timeMs, o.rounds, o.minIterations),
     );
@@ -171,7 +226,7 @@ async function lightCases(root: string, o: DurabilityOptions, notes: string[]) {
       delta: -1,
     }));
     const many = entrants.filter((e) => ['memory', 'fsync', 'write'].includes(e.engine));
-    const manyResults = results(
+    const manyResults = await results(
       many,
       await compare(
         many.map((e) => ({

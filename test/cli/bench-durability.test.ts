@@ -42,7 +42,14 @@ describe('lockstock bench --durability', () => {
     expect(report.dir).toBe(dir);
     const engines = report.perCall.results.map((r: { engine: string }) => r.engine);
     expect(engines).toEqual(
-      expect.arrayContaining(['memory', 'fsync', 'write', 'groupCommit', 'fsyncPerUpdate']),
+      expect.arrayContaining([
+        'memory',
+        'fsync',
+        'write',
+        'single',
+        'groupCommit',
+        'fsyncPerUpdate',
+      ]),
     );
     // Redis is a peer when installed; otherwise the run says how to get it.
     expect(
