@@ -9,7 +9,8 @@
  *        appendfsync always running the same Lua script.
  *        Interleaved rounds (bench/harness.ts), the median of each.
  *   5    updateMany, batches of 10 000, in memory and durable (the same engines).
- *   6    reopening a snapshot of N products plus N journal records (child processes).
+ *   6    reopening N products and N journal records of updates, the products in a
+ *        snapshot and, again, with no snapshot (child processes).
  *   7    writers' latency and the event loop's longest stall during checkpoints of N
  *        products (a child process).
  *
@@ -22,7 +23,7 @@ import { Inventory } from '../src/index.js';
 import { SingleThreadInventory } from './baseline.js';
 import { drive, type Target, updates } from './drive.js';
 import { type CheckpointFigures, checkpointCase } from './durable-checkpoint.js';
-import { type ReopenFigures, reopenCase } from './durable-reopen.js';
+import { type ReopenFigures, type ReopenLayout, reopenCase } from './durable-reopen.js';
 import { catalog, engineOptions } from './durable-setup.js';
 import { type Contender, compare } from './harness.js';
 import { FsyncPerUpdate } from './peers/fsync-per-update.js';
@@ -84,7 +85,8 @@ export interface DurabilityReport {
   dir: string;
   perCall: typeof PER_CALL & { keyed: true; results: EngineResult[] };
   updateMany: { batch: number; products: number; results: EngineResult[] };
-  reopen: ReopenFigures | null;
+  /** Case 6: the products in a snapshot, then in the journal only. */
+  reopen: ReopenFigures[] | null;
   checkpoint: CheckpointFigures | null;
   notes: string[];
 }
@@ -258,18 +260,23 @@ export async function durability(o: DurabilityOptions): Promise<DurabilityReport
   process.once('SIGTERM', interrupted);
   try {
     const { perCallResults, manyResults } = await lightCases(root, o, notes);
-    let reopen: ReopenFigures | null = null;
+    let reopen: ReopenFigures[] | null = null;
     let checkpoint: CheckpointFigures | null = null;
     if (o.heavy === null) {
       notes.push('cases 6 and 7 (reopen, checkpoint) skipped: --skip-heavy');
     } else {
       const { products, checkpoints, quietMs } = o.heavy;
       const count = products.toLocaleString('en-US');
-      o.progress?.(`case 6: writing ${count} products + ${count} journal records, then reopening…`);
-      const reopenDir = path.join(root, 'reopen');
-      mkdirSync(reopenDir);
-      reopen = await reopenCase(reopenDir, products);
-      rmSync(reopenDir, { recursive: true, force: true });
+      reopen = [];
+      for (const layout of ['snapshot', 'journal'] as ReopenLayout[]) {
+        o.progress?.(
+          `case 6: ${count} products ${layout === 'snapshot' ? 'in a snapshot' : 'in the journal'} + ${count} journal records of updates, then reopening…`,
+        );
+        const reopenDir = path.join(root, `reopen-${layout}`);
+        mkdirSync(reopenDir);
+        reopen.push(await reopenCase(reopenDir, products, layout));
+        rmSync(reopenDir, { recursive: true, force: true });
+      }
       o.progress?.(`case 7: ${checkpoints} checkpoint(s) of ${count} products under writers…`);
       const checkpointDir = path.join(root, 'checkpoint');
       mkdirSync(checkpointDir);

@@ -1,13 +1,17 @@
 /**
  * Case 6 of `lockstock bench --durability`: how long `Inventory.open` takes on a data
- * directory that holds a snapshot of `n` products and `n` journal records after it.
+ * directory of `n` products and `n` journal records of updates, two ways:
+ *
+ * - `snapshot`: the products in a snapshot, the updates in the journal after it;
+ * - `journal`: no snapshot at all: the initial catalog's `n` creations (open journals
+ *   them) and the `n` updates, all replayed.
  *
  * The directory is built by a writer in a child process: it opens with `n` products
- * (automatic snapshots off), takes one checkpoint, applies one update to every
- * product through updateMany in fsync mode, says so once the last call resolved, and
- * is SIGKILLed: no snapshot on close folds the journal away. A second, fresh process
- * then times `open` on the directory (taking over the dead writer's lock), and checks
- * what it recovered.
+ * (automatic snapshots off), takes one checkpoint (`snapshot` only), applies one
+ * update to every product through updateMany in fsync mode, says so once the last
+ * call resolved, and is SIGKILLed: no snapshot on close folds the journal away. A
+ * second, fresh process then times `open` on the directory (taking over the dead
+ * writer's lock), and checks what it recovered.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -29,9 +33,12 @@ const WRITTEN = 'written';
 /** Rows per updateMany call of the writer. */
 const WRITE_BATCH = 100_000;
 
+export type ReopenLayout = 'snapshot' | 'journal';
+
 export interface ReopenFigures {
+  layout: ReopenLayout;
   products: number;
-  /** Journal records after the snapshot (one update per product). */
+  /** Journal records replayed: one update per product (`journal`: and each creation). */
   records: number;
   snapshotMb: number;
   journalMb: number;
@@ -44,9 +51,9 @@ export interface ReopenFigures {
 }
 
 /** The writer: builds the directory, then waits to be killed. */
-async function write(dir: string, n: number): Promise<never> {
+async function write(dir: string, n: number, layout: ReopenLayout): Promise<never> {
   const inv = await Inventory.open(engineOptions(catalog(n), dir, 'fsync'));
-  await inv.checkpoint();
+  if (layout === 'snapshot') await inv.checkpoint();
   for (let first = 0; first < n; first += WRITE_BATCH) {
     const rows = [];
     for (let i = first; i < Math.min(n, first + WRITE_BATCH); i++) {
@@ -59,7 +66,7 @@ async function write(dir: string, n: number): Promise<never> {
 }
 
 /** Times open on the directory, in this (fresh) process. */
-async function reopen(dir: string, n: number): Promise<ReopenFigures> {
+async function reopen(dir: string, n: number, layout: ReopenLayout): Promise<ReopenFigures> {
   const sizes = { snapshot: 0, journal: 0 };
   for (const name of readdirSync(dir)) {
     const bytes = statSync(path.join(dir, name)).size;
@@ -82,8 +89,9 @@ async function reopen(dir: string, n: number): Promise<ReopenFigures> {
     }
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
     return {
+      layout,
       products: n,
-      records: n,
+      records: layout === 'snapshot' ? n : 2 * n,
       snapshotMb: mb(sizes.snapshot),
       journalMb: mb(sizes.journal),
       openMs: Math.round(openMs),
@@ -96,11 +104,11 @@ async function reopen(dir: string, n: number): Promise<ReopenFigures> {
 }
 
 /** Builds the directory with a writer that is SIGKILLed once it has written. */
-function buildDir(dir: string, n: number): Promise<void> {
+function buildDir(dir: string, n: number, layout: ReopenLayout): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [fileURLToPath(import.meta.url), 'write', dir, String(n)],
+      [fileURLToPath(import.meta.url), 'write', dir, String(n), layout],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -121,15 +129,22 @@ function buildDir(dir: string, n: number): Promise<void> {
   });
 }
 
-/** Case 6: builds `dir` (empty), then times its reopening in a fresh process. */
-export async function reopenCase(dir: string, n: number): Promise<ReopenFigures> {
-  await buildDir(dir, n);
-  return childJson<ReopenFigures>(fileURLToPath(import.meta.url), ['reopen', dir, String(n)]);
+/** Case 6: builds `dir` (empty) as `layout` says, then times its reopening in a fresh process. */
+export async function reopenCase(
+  dir: string,
+  n: number,
+  layout: ReopenLayout,
+): Promise<ReopenFigures> {
+  await buildDir(dir, n, layout);
+  const args = ['reopen', dir, String(n), layout];
+  return childJson<ReopenFigures>(fileURLToPath(import.meta.url), args);
 }
 
 asChild(import.meta.url, process.argv[1], () => {
-  const [mode, dir, count] = process.argv.slice(2);
+  const [mode, dir, count, layout] = process.argv.slice(2);
   const n = Number(count);
-  if (dir === undefined) throw new Error('usage: durable-reopen.js write|reopen <dir> <products>');
-  return mode === 'write' ? write(dir, n) : reopen(dir, n);
+  if (dir === undefined || (layout !== 'snapshot' && layout !== 'journal')) {
+    throw new Error('usage: durable-reopen.js write|reopen <dir> <products> snapshot|journal');
+  }
+  return mode === 'write' ? write(dir, n, layout) : reopen(dir, n, layout);
 });

@@ -67,8 +67,11 @@ describe('lockstock bench --durability', () => {
       expect(r.opsPerSec).toBeGreaterThan(0);
     }
     // The reopened engine holds exactly what the SIGKILLed writer had acknowledged.
-    expect(report.reopen).toMatchObject({ products: 20_000, records: 20_000, verified: true });
-    expect(report.reopen.openMs).toBeGreaterThan(0);
+    expect(report.reopen).toMatchObject([
+      { layout: 'snapshot', products: 20_000, records: 20_000, verified: true },
+      { layout: 'journal', products: 20_000, records: 40_000, verified: true },
+    ]);
+    for (const o of report.reopen) expect(o.openMs).toBeGreaterThan(0);
     const stretch = {
       calls: expect.any(Number),
       p50Ms: expect.any(Number),
@@ -86,7 +89,7 @@ describe('lockstock bench --durability', () => {
       expect(s.p50Ms).toBeLessThanOrEqual(s.p99Ms);
       expect(s.p99Ms).toBeLessThanOrEqual(s.maxMs);
     }
-    expect(report.figures).toHaveLength(9);
+    expect(report.figures).toHaveLength(10);
     for (const f of report.figures) {
       expect(f.value).toEqual(expect.any(Number));
       expect(f.met).toBe(f.bound === '≥' ? f.value >= f.target : f.value <= f.target);
@@ -114,7 +117,8 @@ describe('lockstock bench --durability', () => {
     expect(report.notes).toContain('cases 6 and 7 (reopen, checkpoint) skipped: --skip-heavy');
     const unmeasured = report.figures.filter((f: { met: boolean | null }) => f.met === null);
     expect(unmeasured.map((f: { name: string }) => f.name)).toEqual([
-      'reopen: Inventory.open ms',
+      'reopen, products in a snapshot: Inventory.open ms',
+      'reopen, products in the journal: Inventory.open ms',
       'checkpoint: writers p99 during ÷ without',
       'checkpoint: longest stall ms',
     ]);
