@@ -95,7 +95,7 @@ export const BENCH_OPTIONS: OptionSpecs = {
       'instead of the sweep: what durability costs on this disk, side by side in one run: per-call ' +
       "update() in memory, 'fsync' and 'write', beside one fdatasync per update, a single-thread " +
       'engine with group commit and Redis with appendfsync always; updateMany; reopening 1M products ' +
-      '+ 1M journal records; writers during a checkpoint of 1M products (about two minutes; takes ' +
+      '+ 1M journal records; writers during a checkpoint of 1M products (about 90 s; takes ' +
       '--runs, --time, --quick, --json)',
   },
   'skip-heavy': {
