@@ -21,7 +21,7 @@ import path from 'node:path';
 import { type Machine, machine } from '../src/cli/machine.js';
 import { Inventory } from '../src/index.js';
 import { SingleThreadInventory } from './baseline.js';
-import { drive, type Target, updates } from './drive.js';
+import { drive, type Op, type Target, updates } from './drive.js';
 import { type CheckpointFigures, checkpointCase } from './durable-checkpoint.js';
 import { type ReopenFigures, type ReopenLayout, reopenCase } from './durable-reopen.js';
 import { catalog, engineOptions } from './durable-setup.js';
@@ -93,15 +93,25 @@ export interface DurabilityReport {
 
 interface Entrant {
   engine: EngineKey;
-  target: Target | null;
-  /** A durable lockstock engine. */
-  durable: Inventory | null;
-  loop: FsyncPerUpdate | null;
+  /** One per-call iteration (case 1–4) and the updates it makes. */
+  iteration: () => unknown;
+  updates: number;
+  /** A lockstock engine (case 5 runs these), and whether it has a data directory. */
+  lockstock: { inv: Inventory; durable: boolean } | null;
   close: () => unknown;
 }
 
-/** Opens every engine of cases 1–5 under `root`; those that fail to start are noted. */
-async function openEngines(root: string, notes: string[]): Promise<Entrant[]> {
+/**
+ * Opens every engine of cases 1–4 under `root`, each iteration driving `ops` through
+ * it (the fdatasync loop: `loopUpdates` updates). Redis is left out, with a note, where
+ * it is not installed. If one fails to open, those opened are closed again.
+ */
+async function openEngines(
+  root: string,
+  ops: readonly Op[],
+  loopUpdates: number,
+  notes: string[],
+): Promise<Entrant[]> {
   const products = catalog(PER_CALL.products);
   const sub = (name: string) => {
     const dir = path.join(root, name);
@@ -109,68 +119,67 @@ async function openEngines(root: string, notes: string[]): Promise<Entrant[]> {
     return dir;
   };
   const entrants: Entrant[] = [];
+  const add = (
+    engine: EngineKey,
+    target: Target,
+    close: () => unknown,
+    lockstock: Entrant['lockstock'] = null,
+  ) =>
+    entrants.push({
+      engine,
+      iteration: drive(target, ops, PER_CALL.inFlight, true),
+      updates: ops.length,
+      lockstock,
+      close,
+    });
   const lockstock = async (engine: EngineKey, dataDir: string | null, mode?: 'fsync' | 'write') => {
     const inv = await Inventory.open({
       ...engineOptions(products, dataDir, mode),
       idempotency: { maxKeys: MAX_KEYS },
     });
-    entrants.push({
-      engine,
-      target: inv,
-      durable: dataDir === null ? null : inv,
-      loop: null,
-      close: () => inv.close(),
-    });
+    add(engine, inv, () => inv.close(), { inv, durable: dataDir !== null });
   };
-  await lockstock('memory', null);
-  await lockstock('fsync', sub('fsync'), 'fsync');
-  await lockstock('write', sub('write'), 'write');
-  // The peer below without its journal: what its durability costs it.
-  const single = new SingleThreadInventory({ products, idempotency: { maxKeys: MAX_KEYS } });
-  entrants.push({
-    engine: 'single',
-    target: single,
-    durable: null,
-    loop: null,
-    close: () => single.close(),
-  });
-  const group = new GroupCommitInventory({
-    products,
-    dir: sub('group-commit'),
-    idempotency: { maxKeys: MAX_KEYS },
-  });
-  entrants.push({
-    engine: 'groupCommit',
-    target: group,
-    durable: null,
-    loop: null,
-    close: () => group.close(),
-  });
-  if (redisInstalled()) {
-    const server = await DurableRedis.start(sub('redis'));
-    const redis = await RedisInventory.open(server.client(), products, 'aof', true);
-    entrants.push({
-      engine: 'redis',
-      target: redis,
-      durable: null,
-      loop: null,
-      close: () => {
+  try {
+    await lockstock('memory', null);
+    await lockstock('fsync', sub('fsync'), 'fsync');
+    await lockstock('write', sub('write'), 'write');
+    // The peer below without its journal: what its durability costs it.
+    const single = new SingleThreadInventory({ products, idempotency: { maxKeys: MAX_KEYS } });
+    add('single', single, () => single.close());
+    const group = new GroupCommitInventory({
+      products,
+      dir: sub('group-commit'),
+      idempotency: { maxKeys: MAX_KEYS },
+    });
+    add('groupCommit', group, () => group.close());
+    if (redisInstalled()) {
+      const server = await DurableRedis.start(sub('redis'));
+      const redis = await RedisInventory.open(server.client(), products, 'aof', true).catch(
+        async (error: unknown) => {
+          await server.stop();
+          throw error;
+        },
+      );
+      add('redis', redis, () => {
         redis.close();
         return server.stop();
-      },
+      });
+    } else {
+      notes.push(REDIS_MISSING);
+    }
+    const loop = new FsyncPerUpdate(sub('fsync-per-update'));
+    entrants.push({
+      engine: 'fsyncPerUpdate',
+      iteration: () => loop.run(loopUpdates),
+      updates: loopUpdates,
+      lockstock: null,
+      close: () => loop.close(),
     });
-  } else {
-    notes.push(REDIS_MISSING);
+    return entrants;
+  } catch (error) {
+    for (const e of entrants) await e.close();
+    throw error;
   }
-  const loop = new FsyncPerUpdate(sub('fsync-per-update'));
-  entrants.push({
-    engine: 'fsyncPerUpdate',
-    target: null,
-    durable: null,
-    loop,
-    close: () => loop.close(),
-  });
-  return entrants;
 }
 
 /** A durable engine's journal counters at the end of the last case. */
@@ -189,10 +198,11 @@ async function results(
       opsPerSec: Math.round(measured[i]?.opsPerSec ?? 0),
       spread: Math.round((measured[i]?.spreadPct ?? 0) * 10) / 1000,
     };
-    if (e.durable !== null) {
-      const j = await e.durable.journalStats();
-      const before = counted.get(e.durable) ?? { records: 0, groups: 0 };
-      counted.set(e.durable, { records: j.records, groups: j.groups });
+    if (e.lockstock?.durable === true) {
+      const inv = e.lockstock.inv;
+      const j = await inv.journalStats();
+      const before = counted.get(inv) ?? { records: 0, groups: 0 };
+      counted.set(inv, { records: j.records, groups: j.groups });
       result.journal = {
         meanGroup: Math.round((j.records - before.records) / Math.max(1, j.groups - before.groups)),
         fsyncP50Ms: j.fsyncP50Ms,
@@ -206,18 +216,17 @@ async function results(
 
 /** Cases 1–5 on one set of engines. */
 async function lightCases(root: string, o: DurabilityOptions, notes: string[]) {
-  const entrants = await openEngines(root, notes);
+  const ids = catalog(PER_CALL.products).map((p) => p.productId);
+  const entrants = await openEngines(root, updates(ids, PER_CALL.calls), o.loopUpdates, notes);
   try {
     o.progress?.(
       `cases 1–4: per-call keyed update(), ${PER_CALL.inFlight} in flight, ${entrants.length} engines × ${o.rounds} rounds…`,
     );
-    const ids = catalog(PER_CALL.products).map((p) => p.productId);
-    const ops = updates(ids, PER_CALL.calls);
-    const perCall: Contender[] = entrants.map((e) =>
-      e.target === null
-        ? { name: e.engine, ops: o.loopUpdates, fn: () => e.loop?.run(o.loopUpdates) }
-        : { name: e.engine, ops: ops.length, fn: drive(e.target, ops, PER_CALL.inFlight, true) },
-    );
+    const perCall: Contender[] = entrants.map((e) => ({
+      name: e.engine,
+      ops: e.updates,
+      fn: e.iteration,
+    }));
     const perCallResults = await results(
       entrants,
       await compare(perCall, o.timeMs, o.rounds, o.minIterations),
@@ -227,14 +236,14 @@ async function lightCases(root: string, o: DurabilityOptions, notes: string[]) {
       productId: ids[i % ids.length] as string,
       delta: -1,
     }));
-    const many = entrants.filter((e) => ['memory', 'fsync', 'write'].includes(e.engine));
+    const many = entrants.filter((e) => e.lockstock !== null);
     const manyResults = await results(
       many,
       await compare(
         many.map((e) => ({
           name: e.engine,
           ops: BATCH,
-          fn: () => (e.target as Inventory).updateMany(batch),
+          fn: () => e.lockstock?.inv.updateMany(batch),
         })),
         o.timeMs,
         o.rounds,

@@ -90,9 +90,16 @@ export class GroupCommitInventory {
 
   /** Answers once the change (or, for a replay, the change it repeats) is on disk. */
   update(request: UpdateRequest): Promise<UpdateOutcome> {
-    return this.engine.update(request).then((outcome) => {
+    // Read once: the engine decides on the same fields the record is made of.
+    const copy: UpdateRequest = {
+      productId: request.productId,
+      delta: request.delta,
+      expectedVersion: request.expectedVersion,
+      idempotencyKey: request.idempotencyKey,
+    };
+    return this.engine.update(copy).then((outcome) => {
       if (outcome.status === 'applied' && outcome.offset > this.journaled) {
-        this.append(outcome, request);
+        this.append(outcome, copy);
       }
       return this.durable(outcome);
     });
