@@ -21,27 +21,24 @@ function emptyDir(): string {
   return dir;
 }
 
+/** `bench --durability --quick --json` with short runs and `extra` flags, into a fresh --dir. */
+async function quickRun(...extra: string[]) {
+  const dir = emptyDir();
+  const args = ['bench', '--durability', '--quick', '--json', '--time', '20', '--dir', dir];
+  const run = await lockstock([...args, ...extra]);
+  expect(run.code).toBe(0);
+  return { dir, stderr: run.stderr, report: JSON.parse(run.stdout) };
+}
+
 const result = { engine: expect.any(String), name: expect.any(String), spread: expect.any(Number) };
 
 describe('lockstock bench --durability', () => {
   it(
     '--quick --json reports every case and figure, and leaves nothing in --dir',
     async () => {
-      const dir = emptyDir();
-      const run = await lockstock([
-        'bench',
-        '--durability',
-        '--quick',
-        '--json',
-        '--time',
-        '30',
-        '--dir',
-        dir,
-      ]);
-      expect(run.code).toBe(0);
-      // Progress goes to stderr, one line per case.
-      expect(run.stderr).toMatch(/cases 1–4.*\n.*case 5.*\n.*case 6.*\n.*case 7/s);
-      const report = JSON.parse(run.stdout);
+      const { dir, stderr, report } = await quickRun();
+      // Progress goes to stderr, a line per case.
+      expect(stderr).toMatch(/cases 1–4.*\n.*case 5.*\n.*case 6.*\n.*case 6.*\n.*case 7/s);
       expect(report.machine).toEqual({
         cores: expect.any(Number),
         cpu: expect.any(String),
@@ -110,20 +107,7 @@ describe('lockstock bench --durability', () => {
   it(
     '--skip-heavy leaves cases 6 and 7 out, and says so',
     async () => {
-      const dir = emptyDir();
-      const run = await lockstock([
-        'bench',
-        '--durability',
-        '--quick',
-        '--skip-heavy',
-        '--json',
-        '--time',
-        '20',
-        '--dir',
-        dir,
-      ]);
-      expect(run.code).toBe(0);
-      const report = JSON.parse(run.stdout);
+      const { dir, report } = await quickRun('--skip-heavy');
       expect(report.reopen).toBeNull();
       expect(report.checkpoint).toBeNull();
       expect(report.notes).toContain('cases 6 and 7 (reopen, checkpoint) skipped: --skip-heavy');
