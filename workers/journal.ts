@@ -67,6 +67,14 @@ const nodeEndpoint: (port: MessagePort | Worker) => Endpoint = nodeAdapter;
 
 /** The longest the loop sleeps when idle (ms). */
 const IDLE_WAIT_MS = 50;
+/**
+ * Without a data directory nothing paces the loop (no fsync, no write): under a steady
+ * trickle of commits it would drain a few records a turn and keep a core busy that the
+ * pool threads need. A group smaller than this waits PACE_MS for more to gather.
+ */
+const PACE_RECORDS = 4096;
+const PACE_MS = 1;
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PACE_MS));
 
 /** Atomics.waitAsync (ES2024, in Node since 16), typed here: the project's lib is ES2023. */
 const waitAsync = (
@@ -116,7 +124,7 @@ class Journal implements JournalApi {
   ) {
     this.cv = changeViews(s.changeBuffer);
     this.pv = attachBuffer(s.productBuffer);
-    this.merger = new Merger(this.cv);
+    this.merger = new Merger(this.cv, s.dataDir !== null);
     this.window = new FeedWindow(s.retainChanges);
     this.next = s.nextOffset;
     this.durable = s.nextOffset - 1;
@@ -146,8 +154,10 @@ class Journal implements JournalApi {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.step() > 0) {
-        await nextTurn();
+      const count = this.step();
+      if (count > 0) {
+        const paced = this.segments === null && count < PACE_RECORDS && this.waiters.length === 0;
+        await (paced ? pause() : nextTurn());
         continue;
       }
       this.timedSync();

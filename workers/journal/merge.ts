@@ -37,7 +37,14 @@ export class Merger {
   /** The ring the last run came from: the likeliest to hold the next offset. */
   private last = 0;
 
-  constructor(private readonly cv: ChangeViews) {
+  constructor(
+    private readonly cv: ChangeViews,
+    /**
+     * Whether records get their CRC: they do when they go to disk. The feed's window in
+     * memory (no data directory) never leaves the process, so its records need none.
+     */
+    private readonly seal = true,
+  ) {
     for (let ring = 0; ring < cv.rings; ring++) {
       const control = ringControl(ring);
       const start = ringStart(cv.rings, cv.ringBytes, ring);
@@ -155,7 +162,7 @@ export class Merger {
     this.release(c);
     for (let i = group.count; i < group.count + count; i++) {
       const at = group.positions[i] as number;
-      sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
+      if (this.seal) sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
     }
     group.count += count;
     group.bytes += byte - first;
