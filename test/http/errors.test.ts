@@ -89,6 +89,12 @@ describe('routes', () => {
     expect(r.status).toBe(405);
     expectErrorBody(r.body, 'method_not_allowed', 'method_not_allowed');
     expect(r.headers.get('allow')).toContain('POST');
+    // GET also matches /v1/inventory/{productId}: it still says POST is what is allowed.
+    for (const path of ['/v1/inventory/updates', '/v1/inventory/orders']) {
+      const get = await t.call('GET', path);
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    }
     const health = await t.call('POST', '/health');
     expect(health.status).toBe(405);
     expect(health.headers.get('allow')).toBe('GET, HEAD');

@@ -53,6 +53,9 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
   });
 }
 
+/** Paths beside /v1/inventory/{productId} that only take POST. */
+const POST_ONLY = new Set(['updates', 'orders']);
+
 export function productRoutes(app: FastifyInstance, context: Context): void {
   app.get(
     '/v1/inventory/:productId',
@@ -60,6 +63,16 @@ export function productRoutes(app: FastifyInstance, context: Context): void {
     async (request, reply: FastifyReply) => {
       const { productId } = request.params as { productId: string };
       const product = context.inventory.get(productId);
+      if (product === undefined && POST_ONLY.has(productId)) {
+        // GET /v1/inventory/updates matches this route, but means the POST one.
+        throw new HttpError(
+          405,
+          'method_not_allowed',
+          `GET is not allowed on /v1/inventory/${productId} (allowed: POST)`,
+          {},
+          { allow: 'POST' },
+        );
+      }
       if (product === undefined) {
         throw new HttpError(404, 'product_not_found', `product ${productId} not found`, {
           productId,
