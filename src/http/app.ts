@@ -133,7 +133,7 @@ export async function buildApp(
   const context: Context = {
     inventory: options.inventory,
     metrics,
-    replays: new Replays(options.idempotencyTtlMs, REPLAY_KEYS),
+    replays: new Replays(options.idempotencyTtlMs, REPLAY_KEYS, options.inventory.stats().offset),
     lifecycle,
     rateLimitStatus,
   };

@@ -8,9 +8,13 @@
  * request whose key is in either when it arrives, and whose outcome is one the engine
  * records (not invalid_request, queue_full or idempotency_key_reused), is a replay.
  *
+ * An applied outcome whose offset was taken before this server's engine opened (the
+ * engine restored the key from its journal) is a replay too: after a restart the header
+ * is still right for every key whose first outcome applied a change.
+ *
  * Bounded: at most `maxKeys` recorded keys, the oldest forgotten first. A key forgotten
- * here (or answered before a restart) is still applied once by the engine; only its
- * header is missing. Keys expire in insertion order because the TTL is one for all.
+ * here is still applied once by the engine; only its header is missing. Keys expire in
+ * insertion order because the TTL is one for all.
  */
 
 /** Outcomes the engine does not record under a key: never replays. */
@@ -23,6 +27,8 @@ export class Replays {
   constructor(
     private readonly ttlMs: number,
     private readonly maxKeys: number,
+    /** The engine's last offset when the server started. */
+    private readonly openedAt = 0,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -38,7 +44,7 @@ export class Replays {
    * Its outcome is known: records the key if the engine did, and says whether this
    * answer is a replay (`seen` is what arrive() said).
    */
-  settle(key: string, seen: boolean, status: string): boolean {
+  settle(key: string, seen: boolean, status: string, offset?: number): boolean {
     const left = (this.inFlight.get(key) ?? 1) - 1;
     if (left === 0) this.inFlight.delete(key);
     else this.inFlight.set(key, left);
@@ -50,7 +56,7 @@ export class Replays {
         if (oldest !== undefined) this.recorded.delete(oldest);
       }
     }
-    return seen;
+    return seen || (status === 'applied' && offset !== undefined && offset <= this.openedAt);
   }
 
   get size(): number {

@@ -30,7 +30,7 @@ describe('replays', () => {
 
   it('forgets a key after the TTL, and the oldest beyond maxKeys', () => {
     let now = 0;
-    const r = new Replays(100, 2, () => now);
+    const r = new Replays(100, 2, 0, () => now);
     r.settle('a', r.arrive('a'), 'applied');
     now = 50;
     r.settle('b', r.arrive('b'), 'applied');
@@ -39,5 +39,14 @@ describe('replays', () => {
     expect(r.settle('a', r.arrive('a'), 'applied')).toBe(false);
     now = 1000;
     expect(r.settle('b', r.arrive('b'), 'applied')).toBe(false);
+  });
+});
+
+describe('after a restart', () => {
+  it('an applied outcome from before the engine opened is a replay', () => {
+    const r = new Replays(1000, 10, 50);
+    expect(r.settle('k', r.arrive('k'), 'applied', 42)).toBe(true);
+    expect(r.settle('n', r.arrive('n'), 'applied', 51)).toBe(false);
+    expect(r.settle('c', r.arrive('c'), 'version_conflict')).toBe(false);
   });
 });

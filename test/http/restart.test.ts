@@ -24,6 +24,9 @@ describe('a restart on the same data directory', () => {
         ),
       );
       expect(updates.every((r) => r.status === 200)).toBe(true);
+      const keyed = { productId: 'R1', delta: -2, idempotencyKey: 'restart-1' };
+      const first1 = await request(first.url, 'POST', '/v1/inventory/updates', { body: keyed });
+      expect(first1.status).toBe(200);
       const before = await request(first.url, 'GET', '/v1/inventory?limit=10');
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
@@ -31,6 +34,10 @@ describe('a restart on the same data directory', () => {
       const second = await spawnServe(['--data-dir', dir]);
       const after = await request(second.url, 'GET', '/v1/inventory?limit=10');
       expect(after.body.items).toEqual(before.body.items);
+      // The key came back with the state: its replay answers the same, marked a replay.
+      const replay = await request(second.url, 'POST', '/v1/inventory/updates', { body: keyed });
+      expect(replay.body).toEqual(first1.body);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {

@@ -73,8 +73,10 @@ export interface StandInServer {
  * port: for routes whose own logic can be tested before the engine has what they call.
  */
 export async function serveStandIn(engine: Partial<Inventory>): Promise<StandInServer> {
+  // The server reads the engine's last offset once, at start (replays.ts).
+  const stats = () => ({ offset: 0 }) as ReturnType<Inventory['stats']>;
   const { app, lifecycle } = await buildApp({
-    inventory: engine as Inventory,
+    inventory: { stats, ...engine } as Inventory,
     logger: pino({ level: 'silent' }),
     apiKeys: [],
     adminApiKeys: [],

@@ -66,6 +66,13 @@ function keyOf(request: FastifyRequest, bodyKey: string | undefined): string | u
   return bodyKey ?? header;
 }
 
+/** An applied outcome's offset (an order's: its first item's), else undefined. */
+function offsetOf(outcome: object): number | undefined {
+  if ('offset' in outcome && typeof outcome.offset === 'number') return outcome.offset;
+  if ('items' in outcome && Array.isArray(outcome.items)) return outcome.items[0]?.offset;
+  return undefined;
+}
+
 /**
  * Runs `call` with the key's replay bookkeeping around it; sets Idempotent-Replayed
  * when the answer is a replay.
@@ -79,12 +86,16 @@ async function keyed<O extends { status: string }>(
   if (key === undefined) return call();
   const seen = context.replays.arrive(key);
   let status = 'invalid_request';
+  let offset: number | undefined;
   try {
     const outcome = await call();
     status = outcome.status;
+    offset = offsetOf(outcome);
     return outcome;
   } finally {
-    if (context.replays.settle(key, seen, status)) reply.header('idempotent-replayed', 'true');
+    if (context.replays.settle(key, seen, status, offset)) {
+      reply.header('idempotent-replayed', 'true');
+    }
   }
 }
 
@@ -154,8 +165,10 @@ async function batch(context: Context, request: FastifyRequest) {
   } finally {
     requests.forEach((r, i) => {
       if (r.idempotencyKey === undefined) return;
-      const status = outcomes[i]?.status ?? 'invalid_request';
-      seen[i] = context.replays.settle(r.idempotencyKey, seen[i] as boolean, status);
+      const outcome = outcomes[i];
+      const status = outcome?.status ?? 'invalid_request';
+      const offset = outcome === undefined ? undefined : offsetOf(outcome);
+      seen[i] = context.replays.settle(r.idempotencyKey, seen[i] as boolean, status, offset);
     });
   }
   const results = outcomes.map((o, i) => {
