@@ -229,7 +229,11 @@ export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** A change as the feed and recovery see it. */
+/**
+ * A change as the feed shows it (`Inventory.changes`; the public type, src/types.ts).
+ * `delta` for updates, order items and stock takes; `name` and `price` for creations
+ * and modifications; `order` on an order's items: the offset of its first item.
+ */
 export interface Change {
   offset: number;
   type: ChangeType;
@@ -366,6 +370,28 @@ export function emptyChange(): ChangeFields {
     nameLength: -1,
     key: null,
   };
+}
+
+/**
+ * Makes `c` the creation of the live product read into `r` from `slot` (name bytes in
+ * `c.nameBytes`, `nameLength` of them): a snapshot's records and the initial catalog's
+ * changes are these.
+ */
+export function createdImage(
+  c: ChangeFields,
+  r: { available: number; version: number; lastUpdated: number; price: number; generation: number },
+  slot: number,
+  nameLength: number,
+): void {
+  c.type = TYPE_CREATED;
+  c.hasPrice = true;
+  c.available = r.available;
+  c.version = r.version;
+  c.lastUpdated = r.lastUpdated;
+  c.price = r.price;
+  c.slot = slot;
+  c.generation = r.generation;
+  c.nameLength = nameLength;
 }
 
 /** Bytes `c` takes as a record, at most (keys are counted at 3 bytes a code unit). */

@@ -7,11 +7,11 @@
  */
 import {
   type ChangeViews,
+  createdImage,
   emptyChange,
   R_OWNER,
   RingWriter,
   ringControl,
-  TYPE_CREATED,
 } from '../memory/change-log.js';
 import { type SharedViews, SLOT_ID, SLOT_ID_LEN, slotBase, WORD_BYTES } from '../memory/layout.js';
 import { emptyRecord, nameScratch, readRecord } from '../memory/records.js';
@@ -35,8 +35,6 @@ export async function seedFeed(v: SharedViews, cv: ChangeViews, count: number): 
   const c = emptyChange();
   const record = emptyRecord();
   const name = nameScratch();
-  c.type = TYPE_CREATED;
-  c.hasPrice = true;
   c.idBytes = v.u8;
   c.nameBytes = name.bytes;
   try {
@@ -47,13 +45,7 @@ export async function seedFeed(v: SharedViews, cv: ChangeViews, count: number): 
       c.offset = i + 1;
       c.idStart = (base + SLOT_ID) * WORD_BYTES;
       c.idLength = v.i32[base + SLOT_ID_LEN] as number;
-      c.nameLength = name.length;
-      c.available = record.available;
-      c.version = record.version;
-      c.lastUpdated = record.lastUpdated;
-      c.price = record.price;
-      c.slot = slot;
-      c.generation = record.generation;
+      createdImage(c, record, slot, name.length);
       if (!ring.fits(c)) {
         ring.commit();
         await pause();

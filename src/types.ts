@@ -197,26 +197,9 @@ export interface ListPage {
 }
 
 /** A change in the feed (`changes`), as the original service names its event types. */
-export interface Change {
-  offset: number;
-  type:
-    | 'inventory_updated'
-    | 'product_created'
-    | 'product_modified'
-    | 'product_deleted'
-    | 'aborted';
-  productId: string;
-  /** Units added or taken (updates, order items, and a stock take's difference). */
-  delta?: number;
-  available: number;
-  version: number;
-  lastUpdated: string;
-  name?: string;
-  price?: number;
-  idempotencyKey?: string;
-  /** An order's items share this: the offset of its first item. */
-  order?: number;
-}
+export type { Change } from '../memory/change-log.js';
+
+import type { Change } from '../memory/change-log.js';
 
 export interface ChangesOptions {
   /** Changes with offsets above this one (default 0: from the start). */

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
   type ChangeViews,
+  createdImage,
   emptyChange,
   encodeChange,
   MAX_RECORD_BYTES,
   R_LOW,
   ringControl,
-  TYPE_CREATED,
 } from '../../memory/change-log.js';
 import {
   counter64,
@@ -131,8 +131,6 @@ async function copySlots(
   const again = emptyRecord();
   const name = nameScratch();
   const change = emptyChange();
-  change.type = TYPE_CREATED;
-  change.hasPrice = true;
   change.nameBytes = name.bytes;
   let used = 0;
   let written = FILE_HEADER_BYTES;
@@ -151,13 +149,7 @@ async function copySlots(
         slot--;
         continue;
       }
-      change.available = record.available;
-      change.version = record.version;
-      change.lastUpdated = record.lastUpdated;
-      change.price = record.price;
-      change.slot = slot;
-      change.generation = record.generation;
-      change.nameLength = name.length;
+      createdImage(change, record, slot, name.length);
       const length = encodeChange(area, used, change);
       sealRecord(area.u8, areaView, used, length);
       used += length;
