@@ -131,12 +131,19 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       releaseDir = openDataDir(o.dataDir, log);
       // On a recovery thread, which writes the products into the buffer (slots 0 …
       // count − 1) and refuses more than `capacity` of them (INVALID_OPTION).
-      recovered = await recoverOnThread(o.dataDir, views, {
+      const recovering = await recoverOnThread(o.dataDir, views, {
         repair: o.repair,
         ttlMs: o.idempotency.ttlMs,
         log,
       });
-      if (recovered.nextOffset === 1) recovered = null;
+      const { written, ...rest } = recovering;
+      if (rest.nextOffset === 1) await written;
+      else {
+        // The thread writes the records while this one assigns the ids.
+        await loadRecoveredIds(views, catalog, rest, rest.nextOffset - 1);
+        await written;
+        recovered = rest;
+      }
     }
     if (recovered === null) {
       await loadInitial(views, catalog, o.products);
@@ -147,7 +154,6 @@ export async function start(o: ResolvedOptions): Promise<Started> {
           'option products ignored: the data directory holds the catalog',
         );
       }
-      await loadRecoveredIds(views, catalog, recovered, recovered.nextOffset - 1);
     }
     // Two rings a thread: a thread Piscina starts in place of a dead one claims a ring
     // before the dead one's is repaired and freed (thread-death.ts).

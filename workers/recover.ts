@@ -30,7 +30,10 @@ export interface PostedError {
 
 export type RecoverMessage =
   | { readonly type: 'warn'; readonly details: object; readonly message: string }
-  | { readonly type: 'done'; readonly recovered: RecoveredInto }
+  /** The ids and the rest, once known; the records are being written. */
+  | { readonly type: 'ids'; readonly recovered: RecoveredInto }
+  /** Every record is in the buffer. */
+  | { readonly type: 'done' }
   | { readonly type: 'error'; readonly error: PostedError };
 
 function run(port: NonNullable<typeof parentPort>, s: RecoverSettings): void {
@@ -52,11 +55,13 @@ function run(port: NonNullable<typeof parentPort>, s: RecoverSettings): void {
           'INVALID_OPTION',
           `option capacity ${v.capacity} is below the ${count} products in ${s.dir}`,
         ),
+      (recovered) =>
+        post({ type: 'ids', recovered }, [
+          recovered.idBytes.buffer as ArrayBuffer,
+          recovered.idEnds.buffer as ArrayBuffer,
+        ]),
     );
-    post({ type: 'done', recovered }, [
-      recovered.idBytes.buffer as ArrayBuffer,
-      recovered.idEnds.buffer as ArrayBuffer,
-    ]);
+    post({ type: 'done' });
   } catch (error) {
     const e = error as Error & { code?: unknown };
     post({

@@ -408,8 +408,9 @@ class ProductIndex {
     const idEnd = idStart + (bytes[at + C_ID_LENGTH] as number);
     const flags = bytes[at + C_FLAGS] as number;
     const nameLength = (flags & FLAG_NAME) !== 0 ? (bytes[at + C_NAME_LENGTH] as number) : 0;
+    // The id stays in its bytes (idBytes) until values() needs it as a string.
     this.products[entry] = {
-      productId: this.products[entry]?.productId ?? text(bytes, idStart, idEnd),
+      productId: '',
       name: text(bytes, idEnd, idEnd + nameLength),
       available: view.getFloat64(at + C_AVAILABLE, true),
       price: (flags & FLAG_PRICE) !== 0 ? view.getFloat64(at + C_PRICE, true) : 0,
@@ -434,7 +435,13 @@ class ProductIndex {
   /** The live products, in the order they were first seen. */
   values(): RecoveredProduct[] {
     const out: RecoveredProduct[] = [];
-    for (const product of this.products) if (product !== null) out.push(product);
+    for (let entry = 0; entry < this.products.length; entry++) {
+      const product = this.products[entry];
+      if (product === null || product === undefined) continue;
+      const at = this.idAt[entry] as number;
+      product.productId = text(this.idBytes(entry), at, at + (this.idLength[entry] as number));
+      out.push(product);
+    }
     return out;
   }
 }
@@ -630,6 +637,8 @@ export function recoverInto(
   o: RecoverOptions,
   v: SharedViews,
   tooMany: (count: number) => Error,
+  /** Handed the answer once the ids are known, before the records are written. */
+  early?: (recovered: RecoveredInto) => void,
 ): RecoveredInto {
   const { index, ...rest } = recoverIndex(dir, o);
   const products = index.products;
@@ -651,8 +660,7 @@ export function recoverInto(
   let slot = 0;
   let end = 0;
   for (let entry = 0; entry < products.length; entry++) {
-    const p = products[entry];
-    if (p === null || p === undefined) continue;
+    if (products[entry] === null) continue;
     const source = index.idBytes(entry);
     const at = index.idAtOf(entry);
     const length = index.idLengthOf(entry);
@@ -661,13 +669,25 @@ export function recoverInto(
       if (b >= 0x80) ascii = false;
       idBytes[end + i] = b;
     }
+    end += length;
+    idEnds[slot++] = end;
+  }
+  // The caller's thread can assign the ids while this one writes the records.
+  const recovered = { ...rest, count, idBytes: idBytes.slice(), idEnds: idEnds.slice(), ascii };
+  early?.(recovered);
+  slot = 0;
+  end = 0;
+  for (let entry = 0; entry < products.length; entry++) {
+    const p = products[entry];
+    if (p === null || p === undefined) continue;
+    const length = (idEnds[slot] as number) - end;
     record.version = p.version;
     record.lastUpdated = p.lastUpdated;
     record.available = p.available;
     record.price = p.price;
     loadRecordBytes(v, slot, record, idBytes, end, length, p.name);
     end += length;
-    idEnds[slot++] = end;
+    slot++;
   }
-  return { ...rest, count, idBytes, idEnds, ascii };
+  return recovered;
 }
