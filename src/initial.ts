@@ -142,17 +142,21 @@ export async function loadRecoveredIds(
   lastOffset: number,
 ): Promise<void> {
   const bytes = Buffer.from(r.idBytes.buffer, r.idBytes.byteOffset, r.idBytes.byteLength);
-  // ASCII: one string of every id, sliced (byte offsets are string offsets then).
-  const all = r.ascii ? bytes.toString('latin1') : '';
   const ids = new Array<string>(r.count);
   catalog.startLoading();
   let start = 0;
   let i = 0;
   let deadline = performance.now() + CHUNK_MS;
   while (i < r.count) {
-    for (const stop = Math.min(r.count, i + 8 * STRIDE); i < stop; i++) {
+    const stop = Math.min(r.count, i + 8 * STRIDE);
+    // ASCII: one string of the chunk's ids, sliced (byte offsets are string offsets).
+    const base = start;
+    const chunk = r.ascii ? bytes.toString('latin1', base, r.idEnds[stop - 1] as number) : '';
+    for (; i < stop; i++) {
       const end = r.idEnds[i] as number;
-      const id = r.ascii ? all.slice(start, end) : bytes.toString('utf8', start, end);
+      const id = r.ascii
+        ? chunk.slice(start - base, end - base)
+        : bytes.toString('utf8', start, end);
       start = end;
       ids[i] = id;
       if (catalog.assign(id) !== i) throw new Error(`recovered product ${i} missed its slot`);

@@ -41,7 +41,7 @@ function run(port: NonNullable<typeof parentPort>, s: RecoverSettings): void {
     port.postMessage(message, transfer);
   try {
     const v = attachBuffer(s.buffer);
-    const recovered = recoverInto(
+    recoverInto(
       s.dir,
       {
         repair: s.repair,
