@@ -307,6 +307,32 @@ export function loadRecord(
 }
 
 /**
+ * loadRecord with the id as UTF-8 bytes, id[at, at + length) (checked to fit): for
+ * recovery, which has the bytes and never decodes them.
+ */
+export function loadRecordBytes(
+  v: SharedViews,
+  slot: number,
+  r: RecordFields,
+  id: Uint8Array,
+  at: number,
+  length: number,
+  name: string,
+): void {
+  const base = slotBase(slot);
+  const u8 = v.u8;
+  const idAt = (base + SLOT_ID) * WORD_BYTES;
+  for (let i = 0; i < length; i++) u8[idAt + i] = id[at + i] as number;
+  v.i32[base + SLOT_ID_LEN] = length;
+  const at0 = (base + SLOT_COPY_0 + REC_NAME) * WORD_BYTES;
+  const nameLength = writeText(u8, at0, name, NAME_MAX_BYTES);
+  const at1 = (base + SLOT_COPY_1 + REC_NAME) * WORD_BYTES;
+  u8.copyWithin(at1, at0, at0 + nameLength);
+  writeLoadedCopy(v, base + SLOT_COPY_0, r, nameLength);
+  writeLoadedCopy(v, base + SLOT_COPY_1, r, nameLength);
+}
+
+/**
  * Repairs the latch of a slot whose writer died mid-publish (its sequence odd: copy 0
  * half rewritten, copy 1 intact). Copy 1 is copied over copy 0 while readers still
  * read copy 1, then the sequence is made even again. A slot whose sequence is even

@@ -18,6 +18,7 @@ import { counter64, HDR_OFFSET, type SharedViews, STATE_LIVE } from '../memory/l
 import { emptyRecord, loadRecord } from '../memory/records.js';
 import type { Catalog } from './catalog.js';
 import { InventoryError } from './errors.js';
+import type { RecoveredInto } from './journal/recover.js';
 import { type ProductCopy, readProduct } from './requests.js';
 import { compareIds, sortIds } from './sorted-ids.js';
 
@@ -64,17 +65,6 @@ export function initialProducts(products: readonly unknown[]): ProductCopy[] {
   });
 }
 
-/** A product as recovered from a data directory: trusted, with its history. */
-export interface RecoveredProduct {
-  readonly productId: string;
-  readonly name: string;
-  readonly available: number;
-  readonly price: number;
-  readonly version: number;
-  /** ms since the epoch */
-  readonly lastUpdated: number;
-}
-
 /** One load of an initial catalog, run in slices (loadInitial) or in one go. */
 class InitialLoad {
   private readonly record = emptyRecord();
@@ -86,8 +76,6 @@ class InitialLoad {
     private readonly v: SharedViews,
     private readonly catalog: Catalog,
     private readonly products: readonly unknown[],
-    /** Recovered products carry their own version and time, and need no checking. */
-    private readonly recovered = false,
   ) {
     this.record.state = STATE_LIVE;
     this.record.version = 1;
@@ -108,16 +96,10 @@ class InitialLoad {
         this.next = i;
         return false;
       }
-      const p = this.recovered
-        ? (products[i] as RecoveredProduct)
-        : initialProduct(products[i], i, catalog);
+      const p = initialProduct(products[i], i, catalog);
       const slot = catalog.assign(p.productId);
       this.loaded[i] = p.productId;
       record.generation = catalog.generations[slot] as number;
-      if (this.recovered) {
-        record.version = (p as RecoveredProduct).version;
-        record.lastUpdated = (p as RecoveredProduct).lastUpdated;
-      }
       record.available = p.available;
       record.price = p.price;
       loadRecord(v, slot, record, p.productId, p.name);
@@ -126,13 +108,10 @@ class InitialLoad {
     return true;
   }
 
-  /**
-   * Hands the catalog its ids in order. The last offset taken is `offset`: for an
-   * initial catalog, each product took one.
-   */
-  finish(sorted: readonly string[], offset = this.products.length): void {
+  /** Hands the catalog its ids in order. Each product took one change offset. */
+  finish(sorted: readonly string[]): void {
     this.catalog.ordered(sorted);
-    Atomics.store(this.v.i64, counter64(HDR_OFFSET), BigInt(offset));
+    Atomics.store(this.v.i64, counter64(HDR_OFFSET), BigInt(this.products.length));
   }
 }
 
@@ -151,18 +130,44 @@ export async function loadInitial(
 }
 
 /**
- * Loads the state recovered from a data directory (journal/recover.ts) the same way;
- * `lastOffset` is the last change offset the journal holds.
+ * Hands the catalog the products recovery wrote to slots 0 … count − 1 of the buffer
+ * (journal/recover-thread.ts): decodes their ids from the bytes the recovery thread
+ * sent and assigns each its slot, at most CHUNK_MS at a time; `lastOffset` is the last
+ * change offset the journal holds.
  */
-export async function loadRecovered(
+export async function loadRecoveredIds(
   v: SharedViews,
   catalog: Catalog,
-  products: readonly RecoveredProduct[],
+  r: Pick<RecoveredInto, 'count' | 'idBytes' | 'idEnds' | 'ascii'>,
   lastOffset: number,
 ): Promise<void> {
-  const load = new InitialLoad(v, catalog, products, true);
-  while (!load.run(performance.now() + CHUNK_MS)) await turn();
-  load.finish(await sortIds(load.loaded, CHUNK_MS, turn), lastOffset);
+  const bytes = Buffer.from(r.idBytes.buffer, r.idBytes.byteOffset, r.idBytes.byteLength);
+  const ids = new Array<string>(r.count);
+  catalog.startLoading();
+  let start = 0;
+  let i = 0;
+  let deadline = performance.now() + CHUNK_MS;
+  while (i < r.count) {
+    const stop = Math.min(r.count, i + 8 * STRIDE);
+    // ASCII: one string of the chunk's ids, sliced (byte offsets are string offsets).
+    const base = start;
+    const chunk = r.ascii ? bytes.toString('latin1', base, r.idEnds[stop - 1] as number) : '';
+    for (; i < stop; i++) {
+      const end = r.idEnds[i] as number;
+      const id = r.ascii
+        ? chunk.slice(start - base, end - base)
+        : bytes.toString('utf8', start, end);
+      start = end;
+      ids[i] = id;
+      if (catalog.assign(id) !== i) throw new Error(`recovered product ${i} missed its slot`);
+    }
+    if (i < r.count && performance.now() >= deadline) {
+      await turn();
+      deadline = performance.now() + CHUNK_MS;
+    }
+  }
+  catalog.ordered(await sortIds(ids, CHUNK_MS, turn));
+  Atomics.store(v.i64, counter64(HDR_OFFSET), BigInt(lastOffset));
 }
 
 /** The same load in one go, for an engine built in a constructor (the bench's peer). */

@@ -187,7 +187,7 @@ export class Inventory {
           recovered === null
             ? null
             : {
-                products: recovered.products.length,
+                products: recovered.count,
                 nextOffset: recovered.nextOffset,
                 keys: recovered.keys.length,
               },

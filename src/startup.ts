@@ -17,10 +17,11 @@ import { counter64, createBuffer, HDR_OFFSET, type SharedViews } from '../memory
 import { type BatchTask, batchBytes, type WorkerSettings } from '../memory/protocol.js';
 import { Catalog } from './catalog.js';
 import { InventoryError } from './errors.js';
-import { loadInitial, loadRecovered } from './initial.js';
+import { loadInitial, loadRecoveredIds } from './initial.js';
 import { type JournalClient, startJournal } from './journal/client.js';
 import { lockDataDir } from './journal/dir-lock.js';
-import { type Recovered, recover } from './journal/recover.js';
+import type { RecoveredInto } from './journal/recover.js';
+import { recoverOnThread } from './journal/recover-thread.js';
 import type { ResolvedOptions } from './options.js';
 import { PIPELINE } from './router.js';
 import { seedFeed } from './seed-feed.js';
@@ -38,7 +39,7 @@ export interface Started {
   /** Releases the data directory's lock; null without a data directory. */
   readonly releaseDir: (() => void) | null;
   /** What was recovered from the data directory, or null for a fresh start. */
-  readonly recovered: Recovered | null;
+  readonly recovered: RecoveredInto | null;
 }
 
 /** Bytes of each pool thread's change ring (change-log.ts): a power of two. */
@@ -125,32 +126,34 @@ export async function start(o: ResolvedOptions): Promise<Started> {
   try {
     const views = createBuffer(o.capacity);
     const catalog = new Catalog(o.capacity);
-    let recovered: Recovered | null = null;
+    let recovered: RecoveredInto | null = null;
     if (o.dataDir !== null) {
       releaseDir = openDataDir(o.dataDir, log);
-      recovered = await recover(o.dataDir, {
+      // On a recovery thread, which writes the products into the buffer (slots 0 …
+      // count − 1) and refuses more than `capacity` of them (INVALID_OPTION).
+      const recovering = await recoverOnThread(o.dataDir, views, {
         repair: o.repair,
         ttlMs: o.idempotency.ttlMs,
         log,
       });
-      if (recovered.nextOffset === 1) recovered = null;
+      const { written, ...rest } = recovering;
+      if (rest.nextOffset === 1) await written;
+      else {
+        // The thread writes the records while this one assigns the ids.
+        await loadRecoveredIds(views, catalog, rest, rest.nextOffset - 1);
+        await written;
+        recovered = rest;
+      }
     }
     if (recovered === null) {
       await loadInitial(views, catalog, o.products);
     } else {
-      if (recovered.products.length > o.capacity) {
-        throw new InventoryError(
-          'INVALID_OPTION',
-          `option capacity ${o.capacity} is below the ${recovered.products.length} products in ${o.dataDir}`,
-        );
-      }
       if (o.products.length > 0) {
         log.info(
           { products: o.products.length, dataDir: o.dataDir },
           'option products ignored: the data directory holds the catalog',
         );
       }
-      await loadRecovered(views, catalog, recovered.products, recovered.nextOffset - 1);
     }
     // Two rings a thread: a thread Piscina starts in place of a dead one claims a ring
     // before the dead one's is repaired and freed (thread-death.ts).

@@ -45,6 +45,8 @@ import {
   TYPE_DELETED,
   TYPE_MODIFIED,
 } from '../../memory/change-log.js';
+import { type SharedViews, STATE_LIVE } from '../../memory/layout.js';
+import { emptyRecord, loadRecordBytes } from '../../memory/records.js';
 import {
   corruptAt,
   decodeSegmentHeader,
@@ -406,8 +408,9 @@ class ProductIndex {
     const idEnd = idStart + (bytes[at + C_ID_LENGTH] as number);
     const flags = bytes[at + C_FLAGS] as number;
     const nameLength = (flags & FLAG_NAME) !== 0 ? (bytes[at + C_NAME_LENGTH] as number) : 0;
+    // The id stays in its bytes (idBytes) until values() needs it as a string.
     this.products[entry] = {
-      productId: this.products[entry]?.productId ?? text(bytes, idStart, idEnd),
+      productId: '',
       name: text(bytes, idEnd, idEnd + nameLength),
       available: view.getFloat64(at + C_AVAILABLE, true),
       price: (flags & FLAG_PRICE) !== 0 ? view.getFloat64(at + C_PRICE, true) : 0,
@@ -416,10 +419,29 @@ class ProductIndex {
     };
   }
 
+  /** Entry `entry`'s id: its bytes are ids[at, at + length) (recoverInto copies them). */
+  idBytes(entry: number): Buffer {
+    return this.sources[this.source[entry] as number] as Buffer;
+  }
+
+  idAtOf(entry: number): number {
+    return this.idAt[entry] as number;
+  }
+
+  idLengthOf(entry: number): number {
+    return this.idLength[entry] as number;
+  }
+
   /** The live products, in the order they were first seen. */
   values(): RecoveredProduct[] {
     const out: RecoveredProduct[] = [];
-    for (const product of this.products) if (product !== null) out.push(product);
+    for (let entry = 0; entry < this.products.length; entry++) {
+      const product = this.products[entry];
+      if (product === null || product === undefined) continue;
+      const at = this.idAt[entry] as number;
+      product.productId = text(this.idBytes(entry), at, at + (this.idLength[entry] as number));
+      out.push(product);
+    }
     return out;
   }
 }
@@ -561,17 +583,21 @@ function replay(
   return { replayed, keys };
 }
 
-/** Recovers the state a data directory holds; see the file's header. */
-export function recover(dir: string, o: RecoverOptions): Recovered {
+/** What recovery found, its products still indexed. */
+interface RecoveredIndex extends Omit<Recovered, 'products'> {
+  readonly index: ProductIndex;
+}
+
+function recoverIndex(dir: string, o: RecoverOptions): RecoveredIndex {
   const listing = listDataDir(dir);
   const journal = readJournal(listing.segments, o);
   const snapshot = chooseSnapshot(listing.snapshots, journal, o);
-  const products = snapshot?.products ?? new ProductIndex(0);
+  const index = snapshot?.products ?? new ProductIndex(0);
   const replayFrom = snapshot?.header.replayFrom ?? 1;
   const keysFrom = (o.now ?? Date.now()) - o.ttlMs;
-  const { replayed, keys } = replay(journal, products, replayFrom, keysFrom);
-  const recovered: Recovered = {
-    products: products.values(),
+  const { replayed, keys } = replay(journal, index, replayFrom, keysFrom);
+  const recovered: RecoveredIndex = {
+    index,
     nextOffset: journal.next,
     keys,
     lastSnapshot: snapshot?.header.covers ?? 0,
@@ -580,5 +606,88 @@ export function recover(dir: string, o: RecoverOptions): Recovered {
     recordsReplayed: replayed,
   };
   if (journal.truncated !== undefined) recovered.truncated = journal.truncated;
+  return recovered;
+}
+
+/** Recovers the state a data directory holds; see the file's header. */
+export function recover(dir: string, o: RecoverOptions): Recovered {
+  const { index, ...rest } = recoverIndex(dir, o);
+  return { products: index.values(), ...rest };
+}
+
+/** recoverInto's answer: Recovered without the products, which are in the buffer. */
+export interface RecoveredInto extends Omit<Recovered, 'products'> {
+  /** Products written, to slots 0 … count − 1, in the order they were first seen. */
+  readonly count: number;
+  /** Their ids, UTF-8, one after another: id i is idBytes[idEnds[i − 1] (0 for i = 0), idEnds[i]). */
+  readonly idBytes: Uint8Array;
+  readonly idEnds: Int32Array;
+  /** Whether every id byte is ASCII (so that byte offsets are string offsets). */
+  readonly ascii: boolean;
+}
+
+/**
+ * Recovers `dir` straight into slots 0 … n − 1 of a product buffer not yet shared
+ * with the pool, each as the catalog gives a fresh slot (live, generation 1); refuses
+ * (INVALID_OPTION) more products than the buffer holds before writing any. Run on
+ * the recovery thread (workers/recover.ts).
+ */
+export function recoverInto(
+  dir: string,
+  o: RecoverOptions,
+  v: SharedViews,
+  tooMany: (count: number) => Error,
+  /** Handed the answer once the ids are known, before the records are written. */
+  early?: (recovered: RecoveredInto) => void,
+): RecoveredInto {
+  const { index, ...rest } = recoverIndex(dir, o);
+  const products = index.products;
+  let count = 0;
+  let idTotal = 0;
+  for (let entry = 0; entry < products.length; entry++) {
+    if (products[entry] === null) continue;
+    count++;
+    idTotal += index.idLengthOf(entry);
+  }
+  if (count > v.capacity) throw tooMany(count);
+  const idBytes = new Uint8Array(idTotal);
+  const idEnds = new Int32Array(count);
+  const record = emptyRecord();
+  record.state = STATE_LIVE;
+  record.generation = 1;
+  record.nameRev = 1;
+  let ascii = true;
+  let slot = 0;
+  let end = 0;
+  for (let entry = 0; entry < products.length; entry++) {
+    if (products[entry] === null) continue;
+    const source = index.idBytes(entry);
+    const at = index.idAtOf(entry);
+    const length = index.idLengthOf(entry);
+    for (let i = 0; i < length; i++) {
+      const b = source[at + i] as number;
+      if (b >= 0x80) ascii = false;
+      idBytes[end + i] = b;
+    }
+    end += length;
+    idEnds[slot++] = end;
+  }
+  // The caller's thread can assign the ids while this one writes the records.
+  const recovered = { ...rest, count, idBytes: idBytes.slice(), idEnds: idEnds.slice(), ascii };
+  early?.(recovered);
+  slot = 0;
+  end = 0;
+  for (let entry = 0; entry < products.length; entry++) {
+    const p = products[entry];
+    if (p === null || p === undefined) continue;
+    const length = (idEnds[slot] as number) - end;
+    record.version = p.version;
+    record.lastUpdated = p.lastUpdated;
+    record.available = p.available;
+    record.price = p.price;
+    loadRecordBytes(v, slot, record, idBytes, end, length, p.name);
+    end += length;
+    slot++;
+  }
   return recovered;
 }
