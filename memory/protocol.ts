@@ -200,6 +200,11 @@ export interface WorkerSettings {
    * recorded (no data directory and no feed window).
    */
   readonly changeBuffer: SharedArrayBuffer | null;
+  /**
+   * Whether changes are recorded in the rings. Off only in memory with no feed
+   * (`retainChanges: 0`): the rings then serve only to find a dead thread's locks.
+   */
+  readonly recordChanges: boolean;
   /** The test hook simulate.crash, or null. */
   readonly crash: { readonly after: number; readonly at: 'locked' | 'publishing' } | null;
 }

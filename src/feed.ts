@@ -14,16 +14,32 @@ import type { Reads } from './reads.js';
 import { readChangesOptions } from './requests.js';
 import type { ChangesPage, Checkpoint, Snapshot } from './types.js';
 
+function expired(after: number, oldest: number, why: string): InventoryError {
+  const error = new InventoryError(
+    'OFFSET_EXPIRED',
+    `offset ${after + 1} is no longer retained: the oldest retained change is ${oldest}${why}`,
+  ) as InventoryError & { oldest: number };
+  error.oldest = oldest;
+  return error;
+}
+
 export class Feed {
   constructor(
     private readonly journal: JournalClient,
     private readonly gate: DurableGate,
     private readonly reads: Reads,
     private readonly hasDataDir: boolean,
+    /** False in memory with `retainChanges: 0`: no change is recorded, the feed is off. */
+    private readonly recording: boolean,
   ) {}
 
   async changes(options: unknown): Promise<ChangesPage> {
     const { after, limit, waitMs } = readChangesOptions(options);
+    if (!this.recording) {
+      const taken = this.gate.taken;
+      if (after >= taken) return { items: [], next: after, hasMore: false };
+      throw expired(after, taken + 1, ' (the feed is off: retainChanges is 0 without a dataDir)');
+    }
     // In memory the window is filled as the journal thread drains: catch it up first,
     // so that a change whose call has resolved is in the feed.
     if (!this.hasDataDir && this.gate.taken > this.gate.durable) await this.journal.flush();
@@ -37,14 +53,7 @@ export class Feed {
 
   private async read(after: number, limit: number): Promise<ChangesPage> {
     const r = await this.journal.read(after, limit);
-    if (r.expired) {
-      const error = new InventoryError(
-        'OFFSET_EXPIRED',
-        `offset ${after + 1} is no longer retained: the oldest retained change is ${r.oldest}`,
-      ) as InventoryError & { oldest: number };
-      error.oldest = r.oldest;
-      throw error;
-    }
+    if (r.expired) throw expired(after, r.oldest, '');
     const last = r.items[r.items.length - 1];
     const next = last === undefined ? after : last.offset;
     return { items: r.items, next, hasMore: next < r.last };

@@ -46,7 +46,7 @@ import { restoreKeys } from './restore-keys.js';
 import { Router } from './router.js';
 import { RowWriter } from './rows.js';
 import { Settler } from './settle.js';
-import { type Started, start } from './startup.js';
+import { recording, type Started, start } from './startup.js';
 import { engineStats, LockCounterReader } from './stats.js';
 import { FULL, StockCalls } from './stock-calls.js';
 import { ThreadDeaths } from './thread-death.js';
@@ -146,7 +146,7 @@ export class Inventory {
     this.stock = new StockCalls(this.router, catalog, rows, this.idem, this.activity);
     this.admin = new AdminCalls(this.router, catalog, rows, this.activity);
     this.reads = new Reads(views, catalog, this.router, names);
-    this.feed = new Feed(journal, this.gate, this.reads, o.dataDir !== null);
+    this.feed = new Feed(journal, this.gate, this.reads, o.dataDir !== null, recording(o));
     this.maxOrderItems = Math.min(MAX_ORDER_ITEMS, o.queueSize - 1);
     if (started.recovered !== null) restoreKeys(this.idem, started.recovered.keys);
   }
@@ -386,7 +386,8 @@ export class Inventory {
       replays: this.idem.replays,
       queueFull: this.queueFullCount,
       idempotencyKeys: this.idem.size,
-      durableOffset: this.gate.durable,
+      // Without records there is nothing to wait for: every change is as durable as memory.
+      durableOffset: recording(this.options) ? this.gate.durable : this.gate.taken,
       threadDeaths: this.deaths.repairs.length,
     });
   }

@@ -74,6 +74,14 @@ function openDestination(destination: number | string): Destination {
   }
 }
 
+/**
+ * Whether pool threads record their changes: always with a data directory (the
+ * journal), and in memory unless the feed keeps nothing (`retainChanges: 0`).
+ */
+export function recording(o: ResolvedOptions): boolean {
+  return o.dataDir !== null || o.retainChanges > 0;
+}
+
 /** Takes the data directory's lock, creating it if need be; a path that cannot be one is refused. */
 function openDataDir(dir: string, log: Logger): () => void {
   try {
@@ -175,7 +183,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       logLevel: log.level,
       logDestination: destination.fd,
     });
-    await seedFeed(views, changes, seeded);
+    if (recording(o)) await seedFeed(views, changes, seeded);
     const settings: WorkerSettings = {
       buffer: views.buffer,
       lockMode: o.lockMode,
@@ -186,6 +194,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       // Threads share the process's descriptors: workers write to the same open file.
       logDestination: destination.fd,
       changeBuffer: changes.buffer,
+      recordChanges: recording(o),
       crash: o.simulate.crash,
     };
     pool = new Piscina({

@@ -41,7 +41,13 @@ const applier = new Applier(views, {
   recorder:
     settings.changeBuffer === null
       ? null
-      : Recorder.claim(views, changeViews(settings.changeBuffer), threadId, settings.lockTimeoutMs),
+      : Recorder.claim(
+          views,
+          changeViews(settings.changeBuffer),
+          threadId,
+          settings.lockTimeoutMs,
+          settings.recordChanges,
+        ),
   crash: settings.crash,
 });
 

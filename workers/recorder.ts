@@ -33,26 +33,40 @@ export class Recorder {
     private readonly ring: RingWriter,
     /** The owning thread's id (the Owner of its locks, lock-mode.ts). */
     readonly threadId: number,
+    /**
+     * Off (in memory with no feed): nothing is written, and a thread that dies mid-row
+     * leaves only its latch to repair (its change rolls back; nothing recorded it).
+     */
+    private readonly recording: boolean,
   ) {}
 
   /** Claims a ring for this thread; throws when none is free. */
-  static claim(v: SharedViews, cv: ChangeViews, threadId: number, timeoutMs: number): Recorder {
+  static claim(
+    v: SharedViews,
+    cv: ChangeViews,
+    threadId: number,
+    timeoutMs: number,
+    recording = true,
+  ): Recorder {
     const ring = RingWriter.claim(cv, threadId, timeoutMs);
     if (ring === null) throw new Error(`no free change ring for thread ${threadId}`);
-    return new Recorder(v, ring, threadId);
+    return new Recorder(v, ring, threadId, recording);
   }
 
   /** A batch starts: every offset this thread takes until `endBatch` is above `low`. */
   startBatch(): void {
+    if (!this.recording) return;
     this.ring.setLow(Atomics.load(this.v.i64, counter64(HDR_OFFSET)) + 1n);
   }
 
   endBatch(): void {
+    if (!this.recording) return;
     this.ring.clearLow();
   }
 
   /** `count` offsets from `first` were taken: until the commit they are this thread's. */
   taken(first: number, count: number): void {
+    if (!this.recording) return;
     this.ring.setPending(first, count);
   }
 
@@ -81,6 +95,7 @@ export class Recorder {
     key: string | null,
     expected: number,
   ): void {
+    if (!this.recording) return;
     const c = this.c;
     this.product(slot, generation);
     c.type = TYPE_UPDATED;
@@ -111,6 +126,7 @@ export class Recorder {
     name: NameScratch | null,
     delta: number | null,
   ): void {
+    if (!this.recording) return;
     const c = this.c;
     this.product(slot, r.generation);
     c.type = type;
@@ -136,12 +152,12 @@ export class Recorder {
 
   /** Publishes the records written since the last commit to the journal thread. */
   commit(): void {
-    this.ring.commit();
+    if (this.recording) this.ring.commit();
   }
 
   /** The committed changes are published in their slots: nothing left to repair. */
   published(): void {
-    this.ring.clearPending();
+    if (this.recording) this.ring.clearPending();
   }
 
   /** The global lock mode this thread holds (change-log.ts GLOBAL_*), for repairs. */
