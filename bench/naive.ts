@@ -1,11 +1,3 @@
-/**
- * The naive routing a user might try first: one Piscina task per update, and one per
- * order. Same request reading, rule, outcomes, idempotency, shared records and locks
- * as lockstock; every call pays a whole task round trip.
- */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import {
   createBuffer,
@@ -19,7 +11,6 @@ import { STATUS_APPLIED } from '../memory/protocol.js';
 import { decodeName, emptyRecord, nameScratch, readRecord } from '../memory/records.js';
 import { Catalog } from '../src/catalog.js';
 import { isoTime } from '../src/clock.js';
-import { InventoryError } from '../src/errors.js';
 import {
   type Cached,
   IdempotencyCache,
@@ -49,6 +40,7 @@ import type {
   UpdateOutcome,
   UpdateRequest,
 } from '../src/types.js';
+import { compiledFile } from '../src/worker-file.js';
 import {
   type NaiveOrderResult,
   type NaiveOrderTask,
@@ -61,23 +53,9 @@ import {
 const LOCK_TIMEOUT_MS = 10_000;
 const TTL_MS = 120_000;
 
-/**
- * Where the compiled worker is: beside this file in dist/, or in dist/ when this file
- * runs from source (the tests), as lockstock finds its own.
- */
+/** The compiled one-task-per-update worker. */
 function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  const file = here.endsWith('.ts')
-    ? path.resolve(dir, '../dist/bench/naive-worker.js')
-    : path.resolve(dir, 'naive-worker.js');
-  if (!existsSync(file)) {
-    throw new InventoryError(
-      'WORKER_NOT_BUILT',
-      `the compiled worker ${file} is missing: run \`npm run build\` first`,
-    );
-  }
-  return file;
+  return compiledFile('bench/naive-worker.js', 'worker');
 }
 
 export class NaiveInventory {

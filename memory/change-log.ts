@@ -42,7 +42,7 @@
  *  80  id bytes, then name bytes, then key bytes; zero padding to a multiple of 8
  */
 import { readText, writeText } from './idempotency-table.js';
-import { WORD_BYTES, WORDS_PER_LINE } from './layout.js';
+import { counter64, WORD_BYTES, WORDS_PER_LINE } from './layout.js';
 
 // ---------------------------------------------------------------------------
 // The change buffer
@@ -169,8 +169,25 @@ export function createChangeBuffer(rings: number, ringBytes: number): ChangeView
   return changeViews(buffer);
 }
 
+/**
+ * Change views over a plain buffer of `bytes`, not a change buffer: a place to encode
+ * records into (snapshots, peers), with no rings.
+ */
+export function changeArea(bytes: number): ChangeViews {
+  const buffer = new SharedArrayBuffer(bytes);
+  return {
+    buffer,
+    i32: new Int32Array(buffer),
+    i64: new BigInt64Array(buffer),
+    f64: new Float64Array(buffer),
+    u8: new Uint8Array(buffer),
+    rings: 0,
+    ringBytes: 0,
+  };
+}
+
 export function durableOffset(cv: ChangeViews): number {
-  return Number(Atomics.load(cv.i64, CL_DURABLE >> 1));
+  return Number(Atomics.load(cv.i64, counter64(CL_DURABLE)));
 }
 
 // ---------------------------------------------------------------------------
@@ -456,7 +473,7 @@ export function encodeChange(cv: ChangeViews, at: number, c: ChangeFields): numb
 // ---------------------------------------------------------------------------
 
 /** A ring was not drained within the lock timeout: the journal thread is stuck. */
-export class RingFullError extends Error {}
+class RingFullError extends Error {}
 
 /**
  * A pool thread's ring. `write` appends a record without publishing it; `commit`
@@ -498,11 +515,13 @@ export class RingWriter {
     let at = this.tail & this.mask;
     // A record never wraps: pad to the ring's end first.
     const pad = at + units > size ? size - at : 0;
-    const deadline = performance.now() + this.timeoutMs;
+    // The clock is read only once the ring is found full: not once per record.
+    let deadline = Number.POSITIVE_INFINITY;
     for (;;) {
       const head = Atomics.load(i32, this.control + R_HEAD);
       if (((this.tail - head) >>> 0) + pad + units <= size) break;
-      if (performance.now() > deadline) {
+      if (deadline === Number.POSITIVE_INFINITY) deadline = performance.now() + this.timeoutMs;
+      else if (performance.now() > deadline) {
         throw new RingFullError(`the journal did not take changes for ${this.timeoutMs} ms`);
       }
       this.wakeJournal();
@@ -545,16 +564,6 @@ export class RingWriter {
     this.wakeJournal();
   }
 
-  /** Where the records not yet committed start (units). */
-  get committedTail(): number {
-    return Atomics.load(this.cv.i32, this.control + R_TAIL);
-  }
-
-  /** Drops what was written since the last commit. */
-  rollback(): void {
-    this.tail = Atomics.load(this.cv.i32, this.control + R_TAIL);
-  }
-
   private wakeJournal(): void {
     const i32 = this.cv.i32;
     if (Atomics.load(i32, CL_SLEEPING) !== 0) {
@@ -565,11 +574,11 @@ export class RingWriter {
 
   /** Marks the start of a batch: no offset this thread takes is below `low`. */
   setLow(low: bigint): void {
-    Atomics.store(this.cv.i64, (this.control + R_LOW) >> 1, low);
+    Atomics.store(this.cv.i64, counter64(this.control + R_LOW), low);
   }
 
   clearLow(): void {
-    Atomics.store(this.cv.i64, (this.control + R_LOW) >> 1, 0n);
+    Atomics.store(this.cv.i64, counter64(this.control + R_LOW), 0n);
   }
 
   /** Offsets taken and not yet committed (read after a death). */
@@ -595,13 +604,4 @@ export class RingWriter {
 /** Whether the ring record at byte `at` (of `length` bytes) is a pad. */
 export function isPad(cv: ChangeViews, at: number, length: number): boolean {
   return length < C_HEADER_BYTES || cv.u8[at + C_TYPE] === TYPE_PAD;
-}
-
-/** The ring's record bytes available to the consumer: [head, tail) in units. */
-export function ringSpan(cv: ChangeViews, ring: number): { head: number; tail: number } {
-  const control = ringControl(ring);
-  return {
-    head: Atomics.load(cv.i32, control + R_HEAD),
-    tail: Atomics.load(cv.i32, control + R_TAIL),
-  };
 }

@@ -296,8 +296,13 @@ export function loadRecord(
   name: string,
 ): void {
   const base = slotBase(slot);
+  v.i32[base + SLOT_ID_LEN] = writeText(v.u8, (base + SLOT_ID) * WORD_BYTES, id, ID_MAX_BYTES);
+  loadCopies(v, base, r, name);
+}
+
+/** The name and both record copies of a slot being loaded (loadRecord, loadRecordBytes). */
+function loadCopies(v: SharedViews, base: number, r: RecordFields, name: string): void {
   const u8 = v.u8;
-  v.i32[base + SLOT_ID_LEN] = writeText(u8, (base + SLOT_ID) * WORD_BYTES, id, ID_MAX_BYTES);
   const at0 = (base + SLOT_COPY_0 + REC_NAME) * WORD_BYTES;
   const length = writeText(u8, at0, name, NAME_MAX_BYTES);
   const at1 = (base + SLOT_COPY_1 + REC_NAME) * WORD_BYTES;
@@ -324,12 +329,7 @@ export function loadRecordBytes(
   const idAt = (base + SLOT_ID) * WORD_BYTES;
   for (let i = 0; i < length; i++) u8[idAt + i] = id[at + i] as number;
   v.i32[base + SLOT_ID_LEN] = length;
-  const at0 = (base + SLOT_COPY_0 + REC_NAME) * WORD_BYTES;
-  const nameLength = writeText(u8, at0, name, NAME_MAX_BYTES);
-  const at1 = (base + SLOT_COPY_1 + REC_NAME) * WORD_BYTES;
-  u8.copyWithin(at1, at0, at0 + nameLength);
-  writeLoadedCopy(v, base + SLOT_COPY_0, r, nameLength);
-  writeLoadedCopy(v, base + SLOT_COPY_1, r, nameLength);
+  loadCopies(v, base, r, name);
 }
 
 /**

@@ -9,7 +9,7 @@
  * stood then (every change a dispatch made is at or below it), so the queue is in
  * offset order and is answered from its front.
  */
-import { type ChangeViews, CL_NOTIFY, durableOffset } from '../memory/change-log.js';
+import { type ChangeViews, durableOffset } from '../memory/change-log.js';
 import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 
 /** What the gate needs of the journal thread's link (journal/client.ts). */
@@ -64,8 +64,12 @@ export class DurableGate {
    * if the journal fails first.
    */
   whenDurable(answer: (error: Error | null) => void): void {
+    if (!this.gated) {
+      answer(null);
+      return;
+    }
     const offset = this.taken;
-    if (!this.gated || offset <= this.durable) {
+    if (offset <= this.durable) {
       answer(null);
       return;
     }
@@ -130,9 +134,8 @@ export class DurableGate {
     this.release();
   }
 
+  /** The durable offset moved (the link has cleared CL_NOTIFY before telling us). */
   private moved(): void {
-    // Cleared before the read: a move after this read posts a new message.
-    Atomics.store(this.cv.i32, CL_NOTIFY, 0);
     const durable = this.durable;
     while (this.head < this.offsets.length && (this.offsets[this.head] as number) <= durable) {
       const answer = this.answers[this.head] as (error: Error | null) => void;

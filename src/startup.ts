@@ -7,9 +7,8 @@
  * and whatever was started when a later step fails is stopped again: a failed open
  * leaves no thread, timer, file handle or directory lock behind.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { Piscina } from 'piscina';
 import { type ChangeViews, CL_DURABLE, createChangeBuffer } from '../memory/change-log.js';
@@ -25,6 +24,7 @@ import { recoverOnThread } from './journal/recover-thread.js';
 import type { ResolvedOptions } from './options.js';
 import { PIPELINE } from './router.js';
 import { seedFeed } from './seed-feed.js';
+import { workerFile } from './worker-file.js';
 
 /** What open() hands the engine. */
 export interface Started {
@@ -95,22 +95,6 @@ function openDataDir(dir: string, log: Logger): () => void {
       { cause: error },
     );
   }
-}
-
-/** Where the compiled worker is: beside this file in dist/, or in dist/ when run from source. */
-export function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  const file = here.endsWith('.ts')
-    ? path.resolve(dir, '../dist/workers/apply.js')
-    : path.resolve(dir, '../workers/apply.js');
-  if (!existsSync(file)) {
-    throw new InventoryError(
-      'WORKER_NOT_BUILT',
-      `the compiled worker ${file} is missing: run \`npm run build\` first`,
-    );
-  }
-  return file;
 }
 
 export async function start(o: ResolvedOptions): Promise<Started> {

@@ -34,6 +34,7 @@ import { LockTimeoutError } from '../memory/rwlock.js';
 import { create, remove, set } from './admin-rows.js';
 import { CrashHook, type CrashSettings } from './crash.js';
 import { listCut } from './list-cut.js';
+import type { Owner } from './lock-mode.js';
 import { lockMode } from './lock-mode.js';
 import type { Recorder } from './recorder.js';
 import { order, update } from './stock-rows.js';
@@ -48,6 +49,8 @@ export interface ApplierSettings {
   readonly debug: Logger | null;
   /** Where this thread records the changes it commits, or null. */
   readonly recorder: Recorder | null;
+  /** Who holds this thread's locks, for repairs after its death (recorder.ts), or null. */
+  readonly owner?: Owner | null;
   /** The test hook simulate.crash, or null. */
   readonly crash?: CrashSettings | null;
 }
@@ -69,7 +72,7 @@ export class Applier {
       v,
       settings.lockMode,
       settings.lockTimeoutMs,
-      settings.recorder ?? undefined,
+      settings.owner ?? undefined,
     );
     const crash = settings.crash ? new CrashHook(v, settings.crash) : null;
     this.w = new Writer(v, locks, settings.simulate, settings.debug, settings.recorder, crash);

@@ -5,7 +5,7 @@
 import { threadId } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { workerData } from 'piscina';
-import { changeViews } from '../memory/change-log.js';
+import { changeViews, RingWriter } from '../memory/change-log.js';
 import { attachBuffer } from '../memory/layout.js';
 import type {
   BatchResult,
@@ -15,7 +15,8 @@ import type {
   WorkerSettings,
 } from '../memory/protocol.js';
 import { Applier } from './applier.js';
-import { Recorder } from './recorder.js';
+import type { Owner } from './lock-mode.js';
+import { Recorder, ringOwner } from './recorder.js';
 import { simulation } from './simulate.js';
 
 const settings = workerData as WorkerSettings;
@@ -33,21 +34,31 @@ function debugLogger(s: WorkerSettings): Logger | null {
 }
 
 const views = attachBuffer(settings.buffer);
+
+/**
+ * This thread's ring of the change log: the Owner of its locks always (how a dead
+ * thread's locks are found), and where it records its changes unless the engine records
+ * none (in memory with no feed).
+ */
+function claimRing(cb: SharedArrayBuffer | null): {
+  owner: Owner | null;
+  recorder: Recorder | null;
+} {
+  if (cb === null) return { owner: null, recorder: null };
+  const ring = RingWriter.claim(changeViews(cb), threadId, settings.lockTimeoutMs);
+  if (ring === null) throw new Error(`no free change ring for thread ${threadId}`);
+  return {
+    owner: ringOwner(ring, threadId),
+    recorder: settings.recordChanges ? new Recorder(views, ring) : null,
+  };
+}
+
 const applier = new Applier(views, {
   lockMode: settings.lockMode,
   lockTimeoutMs: settings.lockTimeoutMs,
   simulate: simulation(settings.workUs, settings.holdUs),
   debug: debugLogger(settings),
-  recorder:
-    settings.changeBuffer === null
-      ? null
-      : Recorder.claim(
-          views,
-          changeViews(settings.changeBuffer),
-          threadId,
-          settings.lockTimeoutMs,
-          settings.recordChanges,
-        ),
+  ...claimRing(settings.changeBuffer),
   crash: settings.crash,
 });
 

@@ -13,7 +13,7 @@
  * roll forward), and a thread that dies before the commit leaves nothing anywhere
  * but the offsets it took, which become `aborted` changes.
  */
-import { type ChangeViews, emptyChange, RingWriter, TYPE_UPDATED } from '../memory/change-log.js';
+import { emptyChange, type RingWriter, TYPE_UPDATED } from '../memory/change-log.js';
 import {
   counter64,
   HDR_OFFSET,
@@ -24,49 +24,29 @@ import {
   WORD_BYTES,
 } from '../memory/layout.js';
 import type { NameScratch, RecordFields } from '../memory/records.js';
+import type { Owner } from './lock-mode.js';
 
 export class Recorder {
   private readonly c = emptyChange();
 
-  private constructor(
+  constructor(
     private readonly v: SharedViews,
     private readonly ring: RingWriter,
-    /** The owning thread's id (the Owner of its locks, lock-mode.ts). */
-    readonly threadId: number,
-    /**
-     * Off (in memory with no feed): nothing is written, and a thread that dies mid-row
-     * leaves only its latch to repair (its change rolls back; nothing recorded it).
-     */
-    private readonly recording: boolean,
-  ) {}
-
-  /** Claims a ring for this thread; throws when none is free. */
-  static claim(
-    v: SharedViews,
-    cv: ChangeViews,
-    threadId: number,
-    timeoutMs: number,
-    recording = true,
-  ): Recorder {
-    const ring = RingWriter.claim(cv, threadId, timeoutMs);
-    if (ring === null) throw new Error(`no free change ring for thread ${threadId}`);
-    return new Recorder(v, ring, threadId, recording);
+  ) {
+    this.c.idBytes = v.u8;
   }
 
   /** A batch starts: every offset this thread takes until `endBatch` is above `low`. */
   startBatch(): void {
-    if (!this.recording) return;
     this.ring.setLow(Atomics.load(this.v.i64, counter64(HDR_OFFSET)) + 1n);
   }
 
   endBatch(): void {
-    if (!this.recording) return;
     this.ring.clearLow();
   }
 
   /** `count` offsets from `first` were taken: until the commit they are this thread's. */
   taken(first: number, count: number): void {
-    if (!this.recording) return;
     this.ring.setPending(first, count);
   }
 
@@ -74,7 +54,6 @@ export class Recorder {
   private product(slot: number, generation: number): void {
     const c = this.c;
     const base = slotBase(slot);
-    c.idBytes = this.v.u8;
     c.idStart = (base + SLOT_ID) * WORD_BYTES;
     c.idLength = this.v.i32[base + SLOT_ID_LEN] as number;
     c.slot = slot;
@@ -95,7 +74,6 @@ export class Recorder {
     key: string | null,
     expected: number,
   ): void {
-    if (!this.recording) return;
     const c = this.c;
     this.product(slot, generation);
     c.type = TYPE_UPDATED;
@@ -126,7 +104,6 @@ export class Recorder {
     name: NameScratch | null,
     delta: number | null,
   ): void {
-    if (!this.recording) return;
     const c = this.c;
     this.product(slot, r.generation);
     c.type = type;
@@ -152,16 +129,20 @@ export class Recorder {
 
   /** Publishes the records written since the last commit to the journal thread. */
   commit(): void {
-    if (this.recording) this.ring.commit();
+    this.ring.commit();
   }
 
   /** The committed changes are published in their slots: nothing left to repair. */
   published(): void {
-    if (this.recording) this.ring.clearPending();
+    this.ring.clearPending();
   }
+}
 
-  /** The global lock mode this thread holds (change-log.ts GLOBAL_*), for repairs. */
-  holdsGlobal(mode: number): void {
-    this.ring.holdsGlobal(mode);
-  }
+/**
+ * The Owner of a pool thread's locks (lock-mode.ts): its id in each product lock it
+ * takes, and the global lock mode it holds in its ring's control line. Kept whether or
+ * not the thread records changes: it is how a dead thread's locks are found.
+ */
+export function ringOwner(ring: RingWriter, threadId: number): Owner {
+  return { threadId, holdsGlobal: (mode) => ring.holdsGlobal(mode) };
 }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import {
   type ChangeFields,
   type ChangeViews,
+  changeArea,
   emptyChange,
   encodeChange,
   MAX_RECORD_BYTES,
@@ -68,17 +69,8 @@ export class GroupCommitInventory {
     });
     // Each initial product took one offset (bench/baseline.ts); they are not journaled.
     this.journaled = options.products.length;
-    const buffer = new SharedArrayBuffer(GROUP_BYTES + MAX_RECORD_BYTES);
-    this.area = {
-      buffer,
-      i32: new Int32Array(buffer),
-      i64: new BigInt64Array(buffer),
-      f64: new Float64Array(buffer),
-      u8: new Uint8Array(buffer),
-      rings: 0,
-      ringBytes: 0,
-    };
-    this.view = new DataView(buffer);
+    this.area = changeArea(GROUP_BYTES + MAX_RECORD_BYTES);
+    this.view = new DataView(this.area.buffer);
     this.change.type = TYPE_UPDATED;
     this.change.hasDelta = true;
     this.fd = openSync(path.join(options.dir, segmentName(this.journaled + 1)), 'wx');

@@ -6,7 +6,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { InventoryError } from '../errors.js';
 import { pathOf } from './auth.js';
-import { describeValidation } from './schemas.js';
 import { engineFailure, errorBody, HttpError } from './status.js';
 
 /** Fastify's own errors, by code. */
@@ -26,13 +25,6 @@ function fastifyFailure(error: FastifyError): HttpError | null {
   // The JSON parser's own SyntaxError (a body that is not JSON).
   if (error instanceof SyntaxError && error.statusCode === 400) {
     return new HttpError(400, 'invalid_request', `malformed JSON: ${error.message}`);
-  }
-  if (error.validation !== undefined) {
-    const { field, message } = describeValidation(
-      error.validation,
-      error.validationContext ?? 'body',
-    );
-    return new HttpError(400, 'invalid_request', message, { field });
   }
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {

@@ -97,6 +97,15 @@ export function engineFailure(error: InventoryError): HttpError {
       return new HttpError(503, 'closing', error.message, {}, retry);
     case 'LOCK_TIMEOUT':
       return new HttpError(503, 'lock_timeout', error.message, { retryable: true }, retry);
+    case 'OFFSET_EXPIRED': {
+      const oldest = (error as InventoryError & { oldest?: number }).oldest;
+      return new HttpError(
+        410,
+        'offset_expired',
+        `the change feed no longer keeps that offset: the oldest kept is ${oldest}`,
+        { oldest },
+      );
+    }
     default:
       return new HttpError(500, 'internal_error', `${error.code}: ${error.message}`);
   }

@@ -1,17 +1,3 @@
-/**
- * The caller's side of the journal thread: starts it, forwards the control calls
- * (Comlink), and turns its notify messages into `onDurable` calls.
- *
- * The thread is unref'd (it never keeps a process alive by itself); a control call in
- * flight refs it, so that `await journal.flush()` in a script is not cut short. The
- * notify port is unref'd too: the engine refs it while calls wait to be durable.
- *
- * Comlink's promises never settle when the far side dies, so each call here also
- * races the thread's exit: a thread that fails rejects every call with WORKER_FAILED.
- */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type Endpoint, type Remote, releaseProxy, wrap } from 'comlink';
 // @ts-expect-error: comlink types this adapter only beside its UMD build (dist/umd/node-adapter.d.ts)
@@ -25,6 +11,7 @@ import type {
   ReadResult,
 } from '../../workers/journal.js';
 import { InventoryError } from '../errors.js';
+import { workerFile } from '../worker-file.js';
 import { SEGMENT_BYTES } from './files.js';
 
 export type { CheckpointResult, JournalSettings, JournalStats, ReadResult };
@@ -71,20 +58,9 @@ export interface JournalClient {
   terminate(): Promise<void>;
 }
 
-/** Where the compiled journal thread is (see src/startup.ts, workerFile). */
+/** Where the compiled journal thread is. */
 export function journalFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  const file = here.endsWith('.ts')
-    ? path.resolve(dir, '../../dist/workers/journal.js')
-    : path.resolve(dir, '../../workers/journal.js');
-  if (!existsSync(file)) {
-    throw new InventoryError(
-      'WORKER_NOT_BUILT',
-      `the compiled journal thread ${file} is missing: run \`npm run build\` first`,
-    );
-  }
-  return file;
+  return workerFile('journal', 'journal thread');
 }
 
 /** Starts the journal thread; rejects, leaving no thread, when it fails to start. */

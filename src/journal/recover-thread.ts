@@ -1,35 +1,13 @@
-/**
- * Recovery off the caller's thread: journal/recover.ts's recoverInto runs on a
- * short-lived Worker (workers/recover.ts), which reads, checks and replays the data
- * directory and writes the products straight into the product buffer (not yet shared
- * with the pool). Reading a million products and a million records takes over two
- * seconds, which on the caller's thread would be one stall of its event loop; here
- * the caller only waits. The thread's warnings are logged here as they come, and its
- * errors come back as the same InventoryError (code and message).
- */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SharedViews } from '../../memory/layout.js';
 import type { PostedError, RecoverMessage, RecoverSettings } from '../../workers/recover.js';
 import { InventoryError, type InventoryErrorCode } from '../errors.js';
+import { workerFile } from '../worker-file.js';
 import type { RecoveredInto, RecoverLog } from './recover.js';
 
-/** Where the compiled recovery thread is (see src/startup.ts, workerFile). */
+/** Where the compiled recovery thread is. */
 export function recoverFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  const file = here.endsWith('.ts')
-    ? path.resolve(dir, '../../dist/workers/recover.js')
-    : path.resolve(dir, '../../workers/recover.js');
-  if (!existsSync(file)) {
-    throw new InventoryError(
-      'WORKER_NOT_BUILT',
-      `the compiled recovery thread ${file} is missing: run \`npm run build\` first`,
-    );
-  }
-  return file;
+  return workerFile('recover', 'recovery thread');
 }
 
 function revive(e: PostedError): Error {

@@ -65,6 +65,9 @@ describe('open recovers on a thread', () => {
     }
     expect(expected).toBeInstanceOf(InventoryError);
     const e = expected as InventoryError;
+    // Not only the same on both paths: the right code, naming the file.
+    expect(e.code).toBe('CORRUPT_JOURNAL');
+    expect(e.message).toContain(name);
     const opening = open({ dataDir: dir });
     await expect(opening).rejects.toBeInstanceOf(InventoryError);
     await expect(opening).rejects.toMatchObject({ code: e.code, message: e.message });

@@ -7,15 +7,13 @@
  * HEAD as soon as its records are copied, so producers never wait on the disk.
  */
 import {
-  C_HEADER_BYTES,
-  C_TYPE,
   type ChangeViews,
+  isPad,
   MAX_RECORD_BYTES,
   R_HEAD,
   R_TAIL,
   ringControl,
   ringStart,
-  TYPE_PAD,
 } from '../../memory/change-log.js';
 import { sealRecord } from '../../src/journal/files.js';
 import { GROUP_BYTES, type Group } from './group.js';
@@ -68,12 +66,13 @@ export class Merger {
   /** The length of the ring record at byte `byte`, checked; a PAD reads as negative. */
   private lengthAt(c: Cursor, byte: number): number {
     const length = this.cv.i32[byte >> 2] as number;
-    // A pad shorter than a record header carries no type byte of its own.
-    const pad = length < C_HEADER_BYTES || this.cv.u8[byte + C_TYPE] === TYPE_PAD;
-    if (length <= 0 || (length & 7) !== 0 || byte + length > c.end) {
-      throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
-    }
-    if (!pad && length > MAX_RECORD_BYTES) {
+    const pad = length > 0 && isPad(this.cv, byte, length);
+    if (
+      length <= 0 ||
+      (length & 7) !== 0 ||
+      byte + length > c.end ||
+      (!pad && length > MAX_RECORD_BYTES)
+    ) {
       throw new Error(`change ring ${c.ring} holds a record of ${length} bytes at byte ${byte}`);
     }
     return pad ? -length : length;
@@ -160,9 +159,11 @@ export class Merger {
     group.u8.set(this.cv.u8.subarray(first, byte), group.bytes);
     c.head = (c.head + units) >>> 0;
     this.release(c);
-    for (let i = group.count; i < group.count + count; i++) {
-      const at = group.positions[i] as number;
-      if (this.seal) sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
+    if (this.seal) {
+      for (let i = group.count; i < group.count + count; i++) {
+        const at = group.positions[i] as number;
+        sealRecord(group.u8, group.view, at, group.view.getUint32(at, true));
+      }
     }
     group.count += count;
     group.bytes += byte - first;

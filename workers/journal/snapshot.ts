@@ -10,6 +10,7 @@ import path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
   type ChangeViews,
+  changeArea,
   createdImage,
   emptyChange,
   encodeChange,
@@ -125,7 +126,7 @@ async function copySlots(
   pv: SharedViews,
   handle: fsp.FileHandle,
 ): Promise<{ products: number; bytes: number; bodyCrc: number }> {
-  const area = recordArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
+  const area = changeArea(SNAPSHOT_WRITE_BYTES + MAX_RECORD_BYTES);
   const areaView = new DataView(area.buffer);
   const record = emptyRecord();
   const again = emptyRecord();
@@ -185,18 +186,4 @@ function copyId(pv: SharedViews, slot: number, into: Uint8Array): number {
   const length = Math.min(Atomics.load(pv.i32, slotBase(slot) + SLOT_ID_LEN), ID_MAX_BYTES);
   for (let i = 0; i < length; i++) into[i] = pv.u8[start + i] as number;
   return length;
-}
-
-/** The record area snapshots encode into: a change buffer's views over a plain piece. */
-function recordArea(bytes: number): ChangeViews {
-  const buffer = new SharedArrayBuffer(bytes);
-  return {
-    buffer,
-    i32: new Int32Array(buffer),
-    i64: new BigInt64Array(buffer),
-    f64: new Float64Array(buffer),
-    u8: new Uint8Array(buffer),
-    rings: 0,
-    ringBytes: 0,
-  };
 }

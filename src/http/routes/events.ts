@@ -13,11 +13,9 @@
  * Over the engine's `changes()`; OFFSET_EXPIRED (with `oldest`) answers 410.
  */
 import type { FastifyInstance } from 'fastify';
-import { InventoryError } from '../../errors.js';
 import type { Inventory } from '../../inventory.js';
 import type { Context } from '../app.js';
 import { EVENTS_QUERY } from '../schemas.js';
-import { HttpError } from '../status.js';
 
 type ChangesPage = Awaited<ReturnType<Inventory['changes']>>;
 type Change = ChangesPage['items'][number];
@@ -50,19 +48,9 @@ export function eventRoutes(app: FastifyInstance, context: Context): void {
     changes.catch(() => {});
     const empty: ChangesPage = { items: [], next: after, hasMore: false };
     const { stopped, release } = context.lifecycle.whenStopping(empty);
+    // An offset no longer kept rejects OFFSET_EXPIRED: 410 in the shared table (status.ts).
     try {
       return feedPage(await Promise.race([changes, stopped]));
-    } catch (error) {
-      if (error instanceof InventoryError && (error.code as string) === 'OFFSET_EXPIRED') {
-        const oldest = (error as InventoryError & { oldest?: number }).oldest;
-        throw new HttpError(
-          410,
-          'offset_expired',
-          `offset ${offset} is no longer kept: the oldest kept is ${oldest}`,
-          { oldest },
-        );
-      }
-      throw error;
     } finally {
       release();
     }
