@@ -42,7 +42,7 @@
  *  80  id bytes, then name bytes, then key bytes; zero padding to a multiple of 8
  */
 import { readText, writeText } from './idempotency-table.js';
-import { counter64, WORD_BYTES, WORDS_PER_LINE } from './layout.js';
+import { counter64, views, WORD_BYTES, WORDS_PER_LINE } from './layout.js';
 
 // ---------------------------------------------------------------------------
 // The change buffer
@@ -144,15 +144,13 @@ export function changeViews(buffer: SharedArrayBuffer): ChangeViews {
   if (i32[CL_HDR_MAGIC] !== CL_MAGIC || i32[CL_HDR_VERSION] !== CL_LAYOUT_VERSION) {
     throw new Error('not a lockstock change buffer');
   }
-  return {
-    buffer,
-    i32,
-    i64: new BigInt64Array(buffer),
-    f64: new Float64Array(buffer),
-    u8: new Uint8Array(buffer),
-    rings: i32[CL_HDR_RINGS] as number,
-    ringBytes: i32[CL_HDR_RING_BYTES] as number,
-  };
+  return typed(buffer, i32[CL_HDR_RINGS] as number, i32[CL_HDR_RING_BYTES] as number);
+}
+
+/** The typed views every thread keeps over the buffer (layout.ts's), and its rings. */
+function typed(buffer: SharedArrayBuffer, rings: number, ringBytes: number): ChangeViews {
+  const { i32, i64, f64, u8 } = views(buffer, 0);
+  return { buffer, i32, i64, f64, u8, rings, ringBytes };
 }
 
 /** Allocates a change buffer of `rings` rings of `ringBytes` (a power of two ≥ 64 KiB). */
@@ -174,16 +172,7 @@ export function createChangeBuffer(rings: number, ringBytes: number): ChangeView
  * records into (snapshots, peers), with no rings.
  */
 export function changeArea(bytes: number): ChangeViews {
-  const buffer = new SharedArrayBuffer(bytes);
-  return {
-    buffer,
-    i32: new Int32Array(buffer),
-    i64: new BigInt64Array(buffer),
-    f64: new Float64Array(buffer),
-    u8: new Uint8Array(buffer),
-    rings: 0,
-    ringBytes: 0,
-  };
+  return typed(new SharedArrayBuffer(bytes), 0, 0);
 }
 
 export function durableOffset(cv: ChangeViews): number {
