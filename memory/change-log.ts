@@ -41,6 +41,7 @@
  *  76  i32 generation  the slot's generation (idem); readers of files ignore both
  *  80  id bytes, then name bytes, then key bytes; zero padding to a multiple of 8
  */
+import { performance } from 'node:perf_hooks';
 import { readText, writeText } from './idempotency-table.js';
 import { counter64, views, WORD_BYTES, WORDS_PER_LINE } from './layout.js';
 
@@ -68,8 +69,8 @@ export const CL_HDR_RING_BYTES = 3;
 export const CL_DURABLE = 1 * WORDS_PER_LINE;
 
 /**
- * Line 2: the journal thread's sleep. It sets SLEEPING before it waits on WAKE; a
- * producer that commits while SLEEPING is set bumps WAKE and notifies it.
+ * Line 2: the journal thread's sleep. It sets SLEEPING before it waits on WAKE; the
+ * first producer that commits while SLEEPING is set clears it, bumps WAKE and notifies.
  */
 export const CL_SLEEPING = 2 * WORDS_PER_LINE;
 export const CL_WAKE = CL_SLEEPING + 1;
@@ -553,9 +554,19 @@ export class RingWriter {
     this.wakeJournal();
   }
 
+  /**
+   * Wakes a sleeping journal thread once per sleep: the producer that clears SLEEPING
+   * bumps WAKE and notifies; the others, which see it cleared, need not. Their records
+   * are seen all the same: a producer's TAIL store precedes its load of SLEEPING, and
+   * the journal thread looks at the rings only after it has set SLEEPING again.
+   * (A notify per commit cost a wake-up task per record until the thread ran.)
+   */
   private wakeJournal(): void {
     const i32 = this.cv.i32;
-    if (Atomics.load(i32, CL_SLEEPING) !== 0) {
+    if (
+      Atomics.load(i32, CL_SLEEPING) !== 0 &&
+      Atomics.compareExchange(i32, CL_SLEEPING, 1, 0) === 1
+    ) {
       Atomics.add(i32, CL_WAKE, 1);
       Atomics.notify(i32, CL_WAKE);
     }
