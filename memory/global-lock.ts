@@ -28,6 +28,7 @@
  * Same contract as rwlock.ts: not recursive, unlocked by the thread that locked,
  * never on the main thread, every wait bounded.
  */
+import { performance } from 'node:perf_hooks';
 import {
   GLOBAL_ACQUIRED,
   GLOBAL_CONTENDED,

@@ -27,6 +27,7 @@
  * Each acquisition adds to the lock's counters: acquisitions, contended
  * acquisitions (those that took the slow path) and microseconds waited.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import {
   counter64,

@@ -9,6 +9,7 @@
  * Multi-product rows (orders) lock their products in ascending slot order, so no two
  * threads can ever wait on each other in a cycle.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { counter64, HDR_BUSY_US, HDR_QUEUED, type SharedViews } from '../memory/layout.js';
 import {

@@ -7,6 +7,7 @@
  *   the shape of I/O done while holding the lock. It scales past the core count,
  *   as long as different threads wait on different products.
  */
+import { performance } from 'node:perf_hooks';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 

@@ -3,6 +3,7 @@
  * debug lines around it, the clock a change is stamped with, the change offsets, the
  * benchmark knobs, and scratch space for a record. One per pool thread.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import { emptyRecord, lockedLastUpdated, nameScratch, readId } from '../memory/records.js';
