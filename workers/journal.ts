@@ -134,7 +134,14 @@ class Journal implements JournalApi {
     this.seed = s.seedProducts > 0 ? new Seed(this.pv, s.seedProducts, s.dataDir !== null) : null;
     this.window = new FeedWindow(s.retainChanges);
     this.next = s.nextOffset;
-    this.durable = s.nextOffset - 1;
+    if (this.seed !== null && s.dataDir === null) {
+      // In memory the window keeps only the last retainChanges records: the seed's
+      // older ones would be dropped as soon as they were made, so they are not made.
+      // Their offsets read as expired, as they would have (a million products, the
+      // default window: a tenth of the work).
+      this.next = Math.max(1, s.seedProducts - s.retainChanges + 1);
+    }
+    this.durable = this.next - 1;
     this.segments = s.dataDir === null ? null : this.openDir(s.dataDir);
     Atomics.store(this.cv.i64, counter64(CL_DURABLE), BigInt(this.durable));
     // No message of this thread is in flight yet (a previous journal's may have been).

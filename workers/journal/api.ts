@@ -71,7 +71,10 @@ export type ReadResult =
 
 /** The journal thread's control plane, as Comlink exposes it. */
 export interface JournalApi {
-  /** Makes every change committed so far durable (on disk in both modes); the durable offset. */
+  /**
+   * Makes every change committed so far durable (on disk in both modes), the initial
+   * catalog's creations (journal/seed.ts) among them; the durable offset.
+   */
   flush(): Promise<number>;
   checkpoint(): Promise<CheckpointResult>;
   stats(): JournalStats;
