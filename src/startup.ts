@@ -97,6 +97,10 @@ function openDataDir(dir: string, log: Logger): () => void {
 }
 
 export async function start(o: ResolvedOptions): Promise<Started> {
+  // A turn first: open has read its options (a million products' array copied) since
+  // it was called, and a caller that just built a large catalog often has a major GC
+  // pending, which runs in this turn rather than on top of what follows.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const file = workerFile();
   const custom = 'child' in o.logger && typeof o.logger.child === 'function';
   const destination: Destination = custom
