@@ -23,7 +23,6 @@ import type { RecoveredInto } from './journal/recover.js';
 import { recoverOnThread } from './journal/recover-thread.js';
 import type { ResolvedOptions } from './options.js';
 import { PIPELINE } from './router.js';
-import { seedFeed } from './seed-feed.js';
 import { workerFile } from './worker-file.js';
 
 /** What open() hands the engine. */
@@ -98,6 +97,10 @@ function openDataDir(dir: string, log: Logger): () => void {
 }
 
 export async function start(o: ResolvedOptions): Promise<Started> {
+  // A turn first: open has read its options (a million products' array copied) since
+  // it was called, and a caller that just built a large catalog often has a major GC
+  // pending, which runs in this turn rather than on top of what follows.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const file = workerFile();
   const custom = 'child' in o.logger && typeof o.logger.child === 'function';
   const destination: Destination = custom
@@ -150,24 +153,11 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     // Two rings a thread: a thread Piscina starts in place of a dead one claims a ring
     // before the dead one's is repaired and freed (thread-death.ts).
     const changes = createChangeBuffer(2 * o.workers + 2, RING_BYTES);
-    // Recovered changes are durable already; an initial catalog's go through the journal.
-    const seeded = recovered === null ? o.products.length : 0;
+    // Recovered changes are durable already; an initial catalog's go through the journal,
+    // which makes them from the slots (workers/journal/seed.ts).
+    const seeded = recovered === null && recording(o) ? o.products.length : 0;
     const last = Atomics.load(views.i64, counter64(HDR_OFFSET)) - BigInt(seeded);
     Atomics.store(changes.i64, CL_DURABLE >> 1, last);
-    journal = await startJournal({
-      changeBuffer: changes.buffer,
-      productBuffer: views.buffer,
-      dataDir: o.dataDir,
-      durability: o.durability,
-      syncIntervalMs: o.syncIntervalMs,
-      retainChanges: o.retainChanges,
-      snapshotEvery: o.snapshotEvery,
-      idempotencyTtlMs: o.idempotency.ttlMs,
-      nextOffset: Number(last) + 1,
-      logLevel: log.level,
-      logDestination: destination.fd,
-    });
-    if (recording(o)) await seedFeed(views, changes, seeded);
     const settings: WorkerSettings = {
       buffer: views.buffer,
       lockMode: o.lockMode,
@@ -195,7 +185,31 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       workerData: settings,
     });
     pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
-    await warmUp(pool, o.workers);
+    // The journal thread and the pool's threads start side by side: each takes a tenth
+    // of a second or so, mostly idle time of this thread.
+    const [journalStart, poolStart] = await Promise.allSettled([
+      startJournal({
+        changeBuffer: changes.buffer,
+        productBuffer: views.buffer,
+        dataDir: o.dataDir,
+        durability: o.durability,
+        syncIntervalMs: o.syncIntervalMs,
+        retainChanges: o.retainChanges,
+        snapshotEvery: o.snapshotEvery,
+        idempotencyTtlMs: o.idempotency.ttlMs,
+        nextOffset: Number(last) + 1,
+        seedProducts: seeded,
+        logLevel: log.level,
+        logDestination: destination.fd,
+      }),
+      warmUp(pool, o.workers),
+    ]);
+    if (journalStart.status === 'rejected') throw journalStart.reason;
+    journal = journalStart.value;
+    if (poolStart.status === 'rejected') throw poolStart.reason;
+    // A seed record shows its slot as it is when the journal makes it: no call may
+    // change a slot before the last one is made.
+    if (seeded > 0) await journal.flush();
     return { views, catalog, pool, log, closeLog, changes, journal, releaseDir, recovered };
   } catch (error) {
     await pool?.destroy();

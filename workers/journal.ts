@@ -57,6 +57,7 @@ import { FeedWindow } from './journal/feed-window.js';
 import { GROUP_BYTES, Group } from './journal/group.js';
 import { nextTurn, readHead } from './journal/io.js';
 import { Merger } from './journal/merge.js';
+import { Seed } from './journal/seed.js';
 import { SegmentLog } from './journal/segments.js';
 import { writeSnapshot } from './journal/snapshot.js';
 
@@ -98,6 +99,8 @@ class Journal implements JournalApi {
   private readonly cv: ChangeViews;
   private readonly pv: SharedViews;
   private readonly merger: Merger;
+  /** The initial catalog's creations still to make (seed.ts), or null. */
+  private readonly seed: Seed | null;
   private readonly group = new Group();
   private readonly window: FeedWindow;
   private readonly segments: SegmentLog | null;
@@ -125,9 +128,20 @@ class Journal implements JournalApi {
     this.cv = changeViews(s.changeBuffer);
     this.pv = attachBuffer(s.productBuffer);
     this.merger = new Merger(this.cv, s.dataDir !== null);
+    if (s.seedProducts > 0 && s.nextOffset !== 1) {
+      throw new Error('the initial catalog is seeded only into an empty journal');
+    }
+    this.seed = s.seedProducts > 0 ? new Seed(this.pv, s.seedProducts, s.dataDir !== null) : null;
     this.window = new FeedWindow(s.retainChanges);
     this.next = s.nextOffset;
-    this.durable = s.nextOffset - 1;
+    if (this.seed !== null && s.dataDir === null) {
+      // In memory the window keeps only the last retainChanges records: the seed's
+      // older ones would be dropped as soon as they were made, so they are not made.
+      // Their offsets read as expired, as they would have (a million products, the
+      // default window: a tenth of the work).
+      this.next = Math.max(1, s.seedProducts - s.retainChanges + 1);
+    }
+    this.durable = this.next - 1;
     this.segments = s.dataDir === null ? null : this.openDir(s.dataDir);
     Atomics.store(this.cv.i64, counter64(CL_DURABLE), BigInt(this.durable));
     // No message of this thread is in flight yet (a previous journal's may have been).
@@ -169,7 +183,9 @@ class Journal implements JournalApi {
   private step(): number {
     const group = this.group;
     group.reset(this.next);
-    const count = this.merger.fill(group, this.next);
+    const count = this.seeding()
+      ? (this.seed as Seed).fill(group, this.next)
+      : this.merger.fill(group, this.next);
     if (count === 0) return 0;
     if (this.segments !== null) {
       this.segments.append(group);
@@ -194,6 +210,11 @@ class Journal implements JournalApi {
       });
     }
     return count;
+  }
+
+  /** Whether the next offset is one of the initial catalog's, made here (seed.ts). */
+  private seeding(): boolean {
+    return this.seed !== null && this.next <= this.seed.last;
   }
 
   /** 'write' mode: fdatasync once syncIntervalMs has passed since the last. */
@@ -227,7 +248,7 @@ class Journal implements JournalApi {
     // which then differs from `seen` or wakes the wait (change-log.ts, wakeJournal).
     Atomics.store(i32, CL_SLEEPING, 1);
     const seen = Atomics.load(i32, CL_WAKE);
-    if (!this.stopped && !this.merger.available(this.next)) {
+    if (!this.stopped && !this.seeding() && !this.merger.available(this.next)) {
       let timeout = IDLE_WAIT_MS;
       const segments = this.segments;
       if (segments?.unsynced) {
@@ -271,7 +292,8 @@ class Journal implements JournalApi {
 
   async flush(): Promise<number> {
     if (this.stopped) return this.durable;
-    await this.durableAt(Math.max(this.durable, this.merger.committedHigh()));
+    const seeded = this.seed?.last ?? 0;
+    await this.durableAt(Math.max(this.durable, seeded, this.merger.committedHigh()));
     this.segments?.sync();
     return this.durable;
   }

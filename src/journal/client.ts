@@ -27,6 +27,7 @@ export type JournalOptions = Pick<
 
 export const JOURNAL_DEFAULTS = {
   dataDir: null,
+  seedProducts: 0,
   durability: 'fsync',
   syncIntervalMs: 100,
   retainChanges: 100_000,

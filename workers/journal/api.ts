@@ -16,6 +16,11 @@ export interface JournalSettings {
   readonly notifyPort: MessagePort;
   /** The offset of the first change to come: recover()'s nextOffset. */
   readonly nextOffset: number;
+  /**
+   * The initial catalog's product count, whose creations (offsets 1…n, from slots
+   * 0…n − 1) this thread makes itself (journal/seed.ts); 0 for none. Needs nextOffset 1.
+   */
+  readonly seedProducts: number;
   /** null: memory only (the durable offset means "copied into the feed window"). */
   readonly dataDir: string | null;
   readonly durability: 'fsync' | 'write';
@@ -66,7 +71,10 @@ export type ReadResult =
 
 /** The journal thread's control plane, as Comlink exposes it. */
 export interface JournalApi {
-  /** Makes every change committed so far durable (on disk in both modes); the durable offset. */
+  /**
+   * Makes every change committed so far durable (on disk in both modes), the initial
+   * catalog's creations (journal/seed.ts) among them; the durable offset.
+   */
   flush(): Promise<number>;
   checkpoint(): Promise<CheckpointResult>;
   stats(): JournalStats;

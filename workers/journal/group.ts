@@ -3,15 +3,17 @@
  * (group commit). The merger fills it (merge.ts), the segment log writes it
  * (segments.ts) and the feed window keeps a copy of it (feed-window.ts).
  */
-import { C_HEADER_BYTES } from '../../memory/change-log.js';
+import { C_HEADER_BYTES, changeArea } from '../../memory/change-log.js';
 
 /** A group stops growing here (one write, one fsync). */
 export const GROUP_BYTES = 4 * 1024 * 1024;
 
 /** Records being gathered for one write: bytes, and each record's start. */
 export class Group {
-  readonly u8 = new Uint8Array(GROUP_BYTES);
-  readonly view = new DataView(this.u8.buffer);
+  /** The group's bytes as change views, for encoding records in place (seed.ts). */
+  readonly area = changeArea(GROUP_BYTES);
+  readonly u8 = this.area.u8;
+  readonly view = new DataView(this.area.buffer);
   readonly positions = new Uint32Array(GROUP_BYTES / C_HEADER_BYTES);
   first = 0;
   count = 0;
