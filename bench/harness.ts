@@ -12,6 +12,12 @@ export interface Measured {
   /** Median absolute deviation of the iteration time, as a share of the median (%). */
   spreadPct: number;
   samples: number;
+  /**
+   * CPU time per operation, every thread of this process together (process.cpuUsage):
+   * what an operation costs the machine, whichever thread spends it. On a machine
+   * whose cores are all busy, ops/s can never exceed cores ÷ this.
+   */
+  cpuNsPerOp?: number;
 }
 
 /** Runs `fn` (one iteration = `ops` operations) for about `timeMs`; reports the median. */
@@ -61,6 +67,8 @@ export async function compare(
   timeMs: number,
   rounds: number,
   minIterations = 5,
+  /** Also measure each contender's CPU time per operation (cpuNsPerOp), once, after. */
+  cpu = false,
 ) {
   const runs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < rounds; round++) {
@@ -69,6 +77,8 @@ export async function compare(
       runs.get(c.name)?.push(m.opsPerSec);
     }
   }
+  const cpuNs = new Map<string, number>();
+  if (cpu) for (const c of contenders) cpuNs.set(c.name, await cpuPerOp(c, timeMs));
   return contenders.map((c): Measured => {
     const values = [...(runs.get(c.name) ?? [])].sort((a, b) => a - b);
     const median = values[Math.floor(values.length / 2)] ?? 0;
@@ -78,8 +88,22 @@ export async function compare(
       opsPerSec: median,
       spreadPct: (range / 2 / median) * 100,
       samples: values.length,
+      cpuNsPerOp: cpuNs.get(c.name),
     };
   });
+}
+
+/** CPU time per operation of `c`, all threads: whole iterations for about `timeMs`. */
+async function cpuPerOp(c: Contender, timeMs: number): Promise<number> {
+  let ops = 0;
+  const start = performance.now();
+  const before = process.cpuUsage();
+  do {
+    await c.fn();
+    ops += c.ops;
+  } while (performance.now() - start < timeMs);
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) * 1000) / ops;
 }
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -91,8 +115,11 @@ export function printTable(title: string, rows: Measured[]): void {
     `${fmt(r.opsPerSec)} ops/s`,
     `±${r.spreadPct.toFixed(1)}%`,
     `(${r.samples} rounds)`,
+    r.cpuNsPerOp === undefined ? '' : `${fmt(r.cpuNsPerOp)} CPU ns/op`,
   ]);
-  console.log(table(cells, { align: ['left', 'right', 'right', 'left'], indent: 2, gap: 2 }));
+  console.log(
+    table(cells, { align: ['left', 'right', 'right', 'left', 'right'], indent: 2, gap: 2 }),
+  );
 }
 
 export interface Ratio {
