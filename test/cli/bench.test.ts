@@ -1,12 +1,19 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { lockstock } from './run.js';
+
+/** Output directories made by the tests, removed after each. */
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('lockstock bench', () => {
   it('--quick --json reports { machine, results } and writes the JSON and the SVG chart', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'lockstock-bench-'));
+    dirs.push(out);
     // A narrowed quick sweep: two scenarios, two thread counts, short runs.
     const run = await lockstock([
       'bench',

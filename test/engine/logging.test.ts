@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Inventory } from '../../src/index.js';
 
 function lines(file: string): { msg: string; [key: string]: unknown }[] {
@@ -11,9 +11,22 @@ function lines(file: string): { msg: string; [key: string]: unknown }[] {
     .map((l) => JSON.parse(l));
 }
 
+/** Each test's own directory, removed after it. */
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A log file in a new directory of its own. */
+function logFile(name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lockstock-log-'));
+  dirs.push(dir);
+  return path.join(dir, name);
+}
+
 describe('logs', () => {
   it('writes the per-lock debug lines from the workers when debug is on', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'lockstock-')), 'debug.log');
+    const file = logFile('debug.log');
     const inv = await Inventory.open({
       workers: 2,
       logger: { level: 'debug', destination: file },
@@ -39,7 +52,7 @@ describe('logs', () => {
   });
 
   it('writes only lifecycle lines at info', async () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'lockstock-')), 'info.log');
+    const file = logFile('info.log');
     const inv = await Inventory.open({
       workers: 2,
       logger: { level: 'info', destination: file },
