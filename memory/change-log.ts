@@ -557,9 +557,12 @@ export class RingWriter {
   /**
    * Wakes a sleeping journal thread once per sleep: the producer that clears SLEEPING
    * bumps WAKE and notifies; the others, which see it cleared, need not. Their records
-   * are seen all the same: a producer's TAIL store precedes its load of SLEEPING, and
-   * the journal thread looks at the rings only after it has set SLEEPING again.
-   * (A notify per commit cost a wake-up task per record until the thread ran.)
+   * are seen all the same. The journal thread reads WAKE, then sets SLEEPING, then
+   * looks at the rings (journal.ts, sleep): a record committed before that look is
+   * found by it; one committed after it finds SLEEPING set, or cleared by a producer
+   * whose bump of WAKE comes after the thread read it, so the thread's wait returns
+   * and it looks again. (A notify per commit cost a wake-up task per record until the
+   * thread ran.)
    */
   private wakeJournal(): void {
     const i32 = this.cv.i32;

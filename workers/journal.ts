@@ -243,11 +243,14 @@ class Journal implements JournalApi {
 
   private async sleep(): Promise<void> {
     const i32 = this.cv.i32;
-    // SLEEPING before the last look at the rings: a producer that commits after that
-    // look sees SLEEPING (its TAIL store precedes its load of it) and bumps WAKE,
-    // which then differs from `seen` or wakes the wait (change-log.ts, wakeJournal).
-    Atomics.store(i32, CL_SLEEPING, 1);
+    // WAKE is read first, then SLEEPING set, then the rings looked at. A producer
+    // that commits after that look finds SLEEPING set (its TAIL store precedes its
+    // load of it); whichever producer clears it bumps WAKE after `seen` was read, so
+    // the wait below returns at once or is woken (change-log.ts, wakeJournal). Read
+    // after SLEEPING, `seen` could already hold the bump of a producer that cleared it
+    // meanwhile, and a later commit, finding it clear, would wake nobody.
     const seen = Atomics.load(i32, CL_WAKE);
+    Atomics.store(i32, CL_SLEEPING, 1);
     if (!this.stopped && !this.seeding() && !this.merger.available(this.next)) {
       let timeout = IDLE_WAIT_MS;
       const segments = this.segments;
