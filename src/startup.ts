@@ -21,9 +21,10 @@ import { type JournalClient, startJournal } from './journal/client.js';
 import { lockDataDir } from './journal/dir-lock.js';
 import type { RecoveredInto } from './journal/recover.js';
 import { recoverOnThread } from './journal/recover-thread.js';
+import { beginSeeding, discardUnfinishedSeed, endSeeding } from './journal/seeding.js';
 import type { ResolvedOptions } from './options.js';
 import { PIPELINE } from './router.js';
-import { workerFile } from './worker-file.js';
+import { threadExecArgv, workerFile } from './worker-file.js';
 
 /** What open() hands the engine. */
 export interface Started {
@@ -124,6 +125,13 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     let recovered: RecoveredInto | null = null;
     if (o.dataDir !== null) {
       releaseDir = openDataDir(o.dataDir, log);
+      const discarded = discardUnfinishedSeed(o.dataDir);
+      if (discarded !== null) {
+        log.warn(
+          { dataDir: o.dataDir, files: discarded },
+          'an earlier open of this data directory did not finish journaling its initial catalog: its files were removed, and the directory starts empty',
+        );
+      }
       // On a recovery thread, which writes the products into the buffer (slots 0 …
       // count − 1) and refuses more than `capacity` of them (INVALID_OPTION).
       const recovering = await recoverOnThread(o.dataDir, views, {
@@ -183,8 +191,13 @@ export async function start(o: ResolvedOptions): Promise<Started> {
       // for the next dispatch to run. One message event per task answers each in turn.
       atomics: 'disabled',
       workerData: settings,
+      execArgv: threadExecArgv(),
     });
     pool.on('error', (error: unknown) => log.error({ err: error }, 'lockstock worker error'));
+    // A first open brackets its seed (seeding.ts): should it not finish, the next open
+    // starts over rather than recover a catalog cut short.
+    const seedingDir = seeded > 0 ? o.dataDir : null;
+    if (seedingDir !== null) beginSeeding(seedingDir, seeded);
     // The journal thread and the pool's threads start side by side: each takes a tenth
     // of a second or so, mostly idle time of this thread.
     const [journalStart, poolStart] = await Promise.allSettled([
@@ -210,6 +223,7 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     // A seed record shows its slot as it is when the journal makes it: no call may
     // change a slot before the last one is made.
     if (seeded > 0) await journal.flush();
+    if (seedingDir !== null) endSeeding(seedingDir);
     return { views, catalog, pool, log, closeLog, changes, journal, releaseDir, recovered };
   } catch (error) {
     await pool?.destroy();

@@ -27,3 +27,20 @@ export function compiledFile(relative: string, what: string): string {
 export function workerFile(name = 'apply', what = 'worker'): string {
   return compiledFile(`workers/${name}.js`, what);
 }
+
+/**
+ * The Node options lockstock's threads start with: the process's own, as a thread
+ * would inherit them, less `--input-type`, which Node refuses for a thread started on
+ * a file. A program run as `node --input-type=module -e '…'` would otherwise find
+ * every thread failing to start.
+ */
+export function threadExecArgv(): string[] {
+  const argv: string[] = [];
+  const inherited = process.execArgv;
+  for (let i = 0; i < inherited.length; i++) {
+    const arg = inherited[i] as string;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) argv.push(arg);
+  }
+  return argv;
+}

@@ -11,7 +11,7 @@ import type {
   ReadResult,
 } from '../../workers/journal.js';
 import { InventoryError } from '../errors.js';
-import { workerFile } from '../worker-file.js';
+import { threadExecArgv, workerFile } from '../worker-file.js';
 import { SEGMENT_BYTES } from './files.js';
 
 export type { CheckpointResult, JournalSettings, JournalStats, ReadResult };
@@ -70,7 +70,11 @@ export async function startJournal(options: JournalOptions): Promise<JournalClie
   const cv = changeViews(options.changeBuffer);
   const { port1: notify, port2: far } = new MessageChannel();
   const settings: JournalSettings = { ...JOURNAL_DEFAULTS, ...options, notifyPort: far };
-  const worker = new Worker(file, { workerData: settings, transferList: [far] });
+  const worker = new Worker(file, {
+    workerData: settings,
+    transferList: [far],
+    execArgv: threadExecArgv(),
+  });
   worker.unref();
   const remote: Remote<JournalApi> = wrap<JournalApi>(nodeEndpoint(worker));
 

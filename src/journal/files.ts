@@ -6,6 +6,8 @@
  * A data directory holds:
  *
  *   LOCK                              the owner's pid (src/journal/dir-lock.ts)
+ *   SEEDING                           present while a first open journals its
+ *                                     initial catalog (src/journal/seeding.ts)
  *   journal-<first offset>.lsj        segments: a header, then records
  *   snapshot-<covers>.lss             snapshots: a header, then one record per product
  *   *.tmp                             a snapshot being written (deleted on start)
@@ -79,6 +81,7 @@ export const SNAPSHOT_PREFIX = 'snapshot-';
 export const SNAPSHOT_SUFFIX = '.lss';
 export const TEMP_SUFFIX = '.tmp';
 export const LOCK_FILE = 'LOCK';
+export const SEEDING_FILE = 'SEEDING';
 
 const OFFSET_DIGITS = 16;
 

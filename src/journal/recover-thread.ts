@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { SharedViews } from '../../memory/layout.js';
 import type { PostedError, RecoverMessage, RecoverSettings } from '../../workers/recover.js';
 import { InventoryError, type InventoryErrorCode } from '../errors.js';
-import { workerFile } from '../worker-file.js';
+import { threadExecArgv, workerFile } from '../worker-file.js';
 import type { RecoveredInto, RecoverLog } from './recover.js';
 
 /** Where the compiled recovery thread is. */
@@ -49,7 +49,7 @@ export function recoverOnThread(
     ttlMs: o.ttlMs,
     now: o.now ?? Date.now(),
   };
-  const worker = new Worker(recoverFile(), { workerData: settings });
+  const worker = new Worker(recoverFile(), { workerData: settings, execArgv: threadExecArgv() });
   let wrote: () => void = () => {};
   let failed: (error: Error) => void = () => {};
   const written = new Promise<void>((resolve, reject) => {
