@@ -98,9 +98,11 @@ export const R_TAIL = 2;
 export const R_LOW = 4;
 /**
  * The owner's place in the commit protocol (workers/recorder.ts), read only after it
- * died: STAGE_TAKEN, it took R_PENDING_COUNT offsets from R_PENDING_FIRST (a Float64)
- * and has not committed them; STAGE_COMMITTED, it committed the records from unit
- * R_COMMIT_START to TAIL and may not have published them to their slots.
+ * died. STAGE_TAKEN: it took R_PENDING_COUNT offsets from R_PENDING_FIRST (a Float64),
+ * its tail then at unit R_COMMIT_START. If TAIL is still there, it has not committed
+ * them; if TAIL has moved, the commit (one store of TAIL) made the records from
+ * R_COMMIT_START to TAIL the journal's, and they may not be in their slots yet. The
+ * commit itself is the one word that says which: no second store can disagree with it.
  */
 export const R_PENDING_COUNT = 6;
 export const R_STAGE = 7;
@@ -111,7 +113,6 @@ export const R_GLOBAL = 11;
 
 export const STAGE_NONE = 0;
 export const STAGE_TAKEN = 1;
-export const STAGE_COMMITTED = 2;
 export const GLOBAL_NONE = 0;
 export const GLOBAL_IX = 1;
 export const GLOBAL_X = 2;
@@ -550,7 +551,6 @@ export class RingWriter {
   commit(): void {
     const i32 = this.cv.i32;
     Atomics.store(i32, this.control + R_TAIL, this.tail);
-    Atomics.store(i32, this.control + R_STAGE, STAGE_COMMITTED);
     this.wakeJournal();
   }
 

@@ -9,10 +9,12 @@
  * caller's thread, told that a task failed, looks for rings whose owner is no longer
  * one of the pool's threads, and for each:
  *
- * 1. offsets taken and not committed (STAGE_TAKEN) become `aborted` changes in its
- *    ring, so that the feed stays gap-free and the journal does not wait for them;
- * 2. records committed and perhaps not published (STAGE_COMMITTED) are published again
- *    from the ring (roll forward: the journal has the change, so the slot must too);
+ * 1. offsets taken and not committed (STAGE_TAKEN, its TAIL where it was then) become
+ *    `aborted` changes in its ring, so that the feed stays gap-free and the journal
+ *    does not wait for them;
+ * 2. records committed and perhaps not published (STAGE_TAKEN, TAIL moved on) are
+ *    published again from the ring (roll forward: the journal has the change, so the
+ *    slot must too);
  * 3. every slot it held is repaired (a latch left mid-publish: the intact copy wins,
  *    then step 2 applies) and unlocked;
  * 4. the global lock it held (IX or X) is released, and the ring is freed for a new thread.
@@ -44,7 +46,6 @@ import {
   RingWriter,
   ringControl,
   ringStart,
-  STAGE_COMMITTED,
   STAGE_NONE,
   STAGE_TAKEN,
   TYPE_ABORTED,
@@ -118,8 +119,14 @@ export class ThreadDeaths {
     const stage = Atomics.load(i32, control + R_STAGE);
     let aborted = 0;
     let rolledForward = 0;
-    if (stage === STAGE_TAKEN) aborted = this.abort(ring);
-    else if (stage === STAGE_COMMITTED) rolledForward = this.rollForward(ring);
+    if (stage === STAGE_TAKEN) {
+      // Committed if the commit moved TAIL on from where it was when the offsets were
+      // taken (units, modulo 2^32; never by more than the ring holds).
+      const moved =
+        (Atomics.load(i32, control + R_TAIL) - (i32[control + R_COMMIT_START] as number)) >>> 0;
+      if (moved !== 0 && moved <= this.cv.ringBytes / 8) rolledForward = this.rollForward(ring);
+      else aborted = this.abort(ring);
+    }
     let unlocked = 0;
     let latchesRepaired = 0;
     for (let slot = 0; slot < this.v.capacity; slot++) {

@@ -31,6 +31,8 @@ describe('logs', () => {
       workers: 2,
       logger: { level: 'debug', destination: file },
       products: [{ productId: 'SKU-001', available: 5 }],
+      // A wait of 2 ms under the lock: held_us must show at least that.
+      simulate: { holdUs: 2_000 },
     });
     await inv.update({ productId: 'SKU-001', delta: -1 });
     await inv.close();
@@ -48,6 +50,7 @@ describe('logs', () => {
     }
     const released = log.find((l) => l.msg === 'Released write lock for product');
     expect(typeof released?.held_us).toBe('number');
+    expect(released?.held_us as number).toBeGreaterThanOrEqual(2_000);
     expect(log.some((l) => l.msg === 'lockstock closed')).toBe(true);
   });
 

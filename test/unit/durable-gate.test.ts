@@ -52,6 +52,15 @@ describe('the durable gate', () => {
     take(9);
     gate.whenDurable((e) => answered.push(e));
     expect(answered).toEqual([null]);
+
+    // Gated, but every change taken is durable already: no wait, no hold on the loop.
+    const gated = setup();
+    const now: (Error | null)[] = [];
+    gated.take(5);
+    gated.durable(5);
+    gated.gate.whenDurable((e) => now.push(e));
+    expect(now).toEqual([null]);
+    expect(gated.refs).toEqual([]);
   });
 
   it('answers everything waiting, and everything after, with the failure', async () => {
