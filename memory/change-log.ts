@@ -43,7 +43,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readText, writeText } from './idempotency-table.js';
-import { counter64, views, WORD_BYTES, WORDS_PER_LINE } from './layout.js';
+import {
+  align8,
+  counter64,
+  type SharedViews,
+  SLOT_ID,
+  SLOT_ID_LEN,
+  slotBase,
+  views,
+  WORD_BYTES,
+  WORDS_PER_LINE,
+} from './layout.js';
 
 // ---------------------------------------------------------------------------
 // The change buffer
@@ -126,7 +136,7 @@ export function ringStart(rings: number, ringBytes: number, ring: number): numbe
   return (CL_HEADER_WORDS + rings * WORDS_PER_LINE) * WORD_BYTES + ring * ringBytes;
 }
 
-export function changeBufferBytes(rings: number, ringBytes: number): number {
+function changeBufferBytes(rings: number, ringBytes: number): number {
   return ringStart(rings, ringBytes, rings);
 }
 
@@ -232,10 +242,6 @@ export const FLAG_KEY = 8;
 
 /** Bytes of the longest record: an id of 64 bytes, a name of 48, a key of 765. */
 export const MAX_RECORD_BYTES = 1024;
-
-export function align8(n: number): number {
-  return (n + 7) & ~7;
-}
 
 /**
  * A change as the feed shows it (`Inventory.changes`; the public type, src/types.ts).
@@ -380,6 +386,14 @@ export function emptyChange(): ChangeFields {
   };
 }
 
+/** Points `c` at the product id held in `slot` of the product buffer `v`: no bytes copied. */
+export function idOfSlot(c: ChangeFields, v: SharedViews, slot: number): void {
+  const base = slotBase(slot);
+  c.idBytes = v.u8;
+  c.idStart = (base + SLOT_ID) * WORD_BYTES;
+  c.idLength = v.i32[base + SLOT_ID_LEN] as number;
+}
+
 /**
  * Makes `c` the creation of the live product read into `r` from `slot` (name bytes in
  * `c.nameBytes`, `nameLength` of them): a snapshot's records and the initial catalog's
@@ -476,6 +490,12 @@ export class RingWriter {
   private readonly mask: number;
   /** Units written, published or not. */
   private tail: number;
+  /**
+   * The journal thread's HEAD as last read: it only moves on, so an old reading only
+   * understates the room. Read again only when that reading says the ring is full,
+   * which keeps this thread off the word the journal thread writes.
+   */
+  private head: number;
 
   constructor(
     readonly cv: ChangeViews,
@@ -486,6 +506,7 @@ export class RingWriter {
     this.start = ringStart(cv.rings, cv.ringBytes, ring);
     this.mask = cv.ringBytes / 8 - 1;
     this.tail = Atomics.load(cv.i32, this.control + R_TAIL);
+    this.head = Atomics.load(cv.i32, this.control + R_HEAD);
   }
 
   /** Claims a free ring for thread `threadId`; null when every ring is owned. */
@@ -508,9 +529,12 @@ export class RingWriter {
     const pad = at + units > size ? size - at : 0;
     // The clock is read only once the ring is found full: not once per record.
     let deadline = Number.POSITIVE_INFINITY;
-    for (;;) {
+    while (((this.tail - this.head) >>> 0) + pad + units > size) {
       const head = Atomics.load(i32, this.control + R_HEAD);
-      if (((this.tail - head) >>> 0) + pad + units <= size) break;
+      if (head !== this.head) {
+        this.head = head;
+        continue;
+      }
       if (deadline === Number.POSITIVE_INFINITY) deadline = performance.now() + this.timeoutMs;
       else if (performance.now() > deadline) {
         throw new RingFullError(`the journal did not take changes for ${this.timeoutMs} ms`);
@@ -528,16 +552,6 @@ export class RingWriter {
       at = 0;
     }
     return this.start + at * 8;
-  }
-
-  /** Whether `c` fits now, without waiting for the journal thread. */
-  fits(c: ChangeFields): boolean {
-    const units = boundOf(c) >> 3;
-    const size = this.mask + 1;
-    const at = this.tail & this.mask;
-    const pad = at + units > size ? size - at : 0;
-    const head = Atomics.load(this.cv.i32, this.control + R_HEAD);
-    return ((this.tail - head) >>> 0) + pad + units <= size;
   }
 
   /** Appends `c`, unpublished. */

@@ -34,14 +34,13 @@
  * MurmurHash3's fmix32 so that the low bits, which pick the bucket, mix every unit.
  */
 
+import { align8, float64, WORD_BYTES } from './layout.js';
 import {
   STATUS_APPLIED,
   STATUS_INSUFFICIENT,
   STATUS_NOT_FOUND,
   STATUS_VERSION_CONFLICT,
 } from './protocol.js';
-
-export const WORD_BYTES = Int32Array.BYTES_PER_ELEMENT;
 
 /** Identifies a buffer laid out by this module ("LKID"). */
 export const TABLE_MAGIC = 0x4c4b4944;
@@ -72,7 +71,7 @@ export const T_LIVE = 8;
 export const T_ARENA_HEAD = 9;
 /** Arena byte offset where the next place's bytes go. */
 export const T_ARENA_TAIL = 10;
-export const HEADER_WORDS = 16;
+export const T_HEADER_WORDS = 16;
 
 // ---------------------------------------------------------------------------
 // Buckets (Int32 words, relative to a bucket's first word)
@@ -161,16 +160,6 @@ export const PAYLOAD_ORDER = 2;
 /** The most bytes one code unit takes in WTF-8. */
 const MAX_UNIT_BYTES = 3;
 
-/** The Float64Array index of the 64-bit float whose first Int32 word is `word`. */
-export function float64(word: number): number {
-  return word >> 1;
-}
-
-/** `n` rounded up to a multiple of 8. */
-function align8(n: number): number {
-  return (n + 7) & ~7;
-}
-
 /** The most arena bytes a place for `key`, `text` and `numberBytes` takes. */
 function bound(key: string, text: string, numberBytes: number): number {
   return align8((key.length + text.length) * MAX_UNIT_BYTES) + numberBytes;
@@ -178,7 +167,7 @@ function bound(key: string, text: string, numberBytes: number): number {
 
 /** The first word of bucket `b`. */
 function bucketBase(b: number): number {
-  return HEADER_WORDS + b * BUCKET_WORDS;
+  return T_HEADER_WORDS + b * BUCKET_WORDS;
 }
 
 function bucketCount(capacity: number): number {
@@ -190,7 +179,7 @@ function bucketCount(capacity: number): number {
 /** Bytes of a table of `capacity` entries and `arenaBytes` of arena (a multiple of 8). */
 export function tableBytes(capacity: number, arenaBytes: number): number {
   return (
-    (HEADER_WORDS + bucketCount(capacity) * BUCKET_WORDS + capacity * ENTRY_WORDS) * WORD_BYTES +
+    (T_HEADER_WORDS + bucketCount(capacity) * BUCKET_WORDS + capacity * ENTRY_WORDS) * WORD_BYTES +
     arenaBytes
   );
 }
@@ -346,7 +335,7 @@ export class IdempotencyTable {
     this.seed = this.i32[T_SEED] as number;
     const buckets = this.i32[T_BUCKETS] as number;
     this.mask = buckets - 1;
-    this.entriesBase = HEADER_WORDS + buckets * BUCKET_WORDS;
+    this.entriesBase = T_HEADER_WORDS + buckets * BUCKET_WORDS;
     this.arenaBase = (this.entriesBase + this.capacity * ENTRY_WORDS) * WORD_BYTES;
     if (buffer.byteLength !== tableBytes(this.capacity, this.arenaBytes)) {
       throw new Error('idempotency table size does not match its capacity');

@@ -169,6 +169,11 @@ export function float64(word: number): number {
   return word >> 1;
 }
 
+/** `n` rounded up to a multiple of 8. */
+export function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
 /** Index of slot `slot`'s first word. */
 export function slotBase(slot: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS;

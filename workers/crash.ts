@@ -21,7 +21,7 @@ export interface CrashSettings {
 }
 
 /** Exit code of a thread that died on purpose. */
-export const CRASH_EXIT_CODE = 70;
+const CRASH_EXIT_CODE = 70;
 
 export class CrashHook {
   private armed = false;

@@ -13,16 +13,8 @@
  * roll forward), and a thread that dies before the commit leaves nothing anywhere
  * but the offsets it took, which become `aborted` changes.
  */
-import { emptyChange, type RingWriter, TYPE_UPDATED } from '../memory/change-log.js';
-import {
-  counter64,
-  HDR_OFFSET,
-  type SharedViews,
-  SLOT_ID,
-  SLOT_ID_LEN,
-  slotBase,
-  WORD_BYTES,
-} from '../memory/layout.js';
+import { emptyChange, idOfSlot, type RingWriter, TYPE_UPDATED } from '../memory/change-log.js';
+import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import type { NameScratch, RecordFields } from '../memory/records.js';
 import type { Owner } from './lock-mode.js';
 
@@ -32,9 +24,7 @@ export class Recorder {
   constructor(
     private readonly v: SharedViews,
     private readonly ring: RingWriter,
-  ) {
-    this.c.idBytes = v.u8;
-  }
+  ) {}
 
   /** A batch starts: every offset this thread takes until `endBatch` is above `low`. */
   startBatch(): void {
@@ -53,9 +43,7 @@ export class Recorder {
   /** Points the change at the id of the product in `slot`. */
   private product(slot: number, generation: number): void {
     const c = this.c;
-    const base = slotBase(slot);
-    c.idStart = (base + SLOT_ID) * WORD_BYTES;
-    c.idLength = this.v.i32[base + SLOT_ID_LEN] as number;
+    idOfSlot(c, this.v, slot);
     c.slot = slot;
     c.generation = generation;
   }

@@ -61,10 +61,10 @@ describe('the idempotency table layout', () => {
         used[w] = name;
       }
     }
-    expect(T.HEADER_WORDS % 2).toBe(0);
+    expect(T.T_HEADER_WORDS % 2).toBe(0);
     expect(T.BUCKET_WORDS % 2).toBe(0);
     expect(T.ENTRY_WORDS % 2).toBe(0);
-    expect(T.T_ARENA_TAIL).toBeLessThan(T.HEADER_WORDS);
+    expect(T.T_ARENA_TAIL).toBeLessThan(T.T_HEADER_WORDS);
   });
 
   it('refuses a buffer it did not lay out', () => {

@@ -41,7 +41,7 @@ export class Merger {
      * Whether records get their CRC: they do when they go to disk. The feed's window in
      * memory (no data directory) never leaves the process, so its records need none.
      */
-    private readonly seal = true,
+    private readonly seal: boolean,
   ) {
     for (let ring = 0; ring < cv.rings; ring++) {
       const control = ringControl(ring);

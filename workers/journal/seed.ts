@@ -19,15 +19,10 @@ import {
   createdImage,
   emptyChange,
   encodeChange,
+  idOfSlot,
   MAX_RECORD_BYTES,
 } from '../../memory/change-log.js';
-import {
-  type SharedViews,
-  SLOT_ID,
-  SLOT_ID_LEN,
-  slotBase,
-  WORD_BYTES,
-} from '../../memory/layout.js';
+import type { SharedViews } from '../../memory/layout.js';
 import { emptyRecord, nameScratch, readRecord } from '../../memory/records.js';
 import { sealRecord } from '../../src/journal/files.js';
 import { GROUP_BYTES, type Group } from './group.js';
@@ -44,7 +39,6 @@ export class Seed {
     /** Whether records get their CRC (they do when they go to disk: merge.ts). */
     private readonly seal: boolean,
   ) {
-    this.change.idBytes = pv.u8;
     this.change.nameBytes = this.name.bytes;
   }
 
@@ -60,10 +54,8 @@ export class Seed {
       if (group.bytes + MAX_RECORD_BYTES > GROUP_BYTES) break;
       const slot = offset - 1;
       readRecord(pv, slot, record, name);
-      const base = slotBase(slot);
       change.offset = offset;
-      change.idStart = (base + SLOT_ID) * WORD_BYTES;
-      change.idLength = pv.i32[base + SLOT_ID_LEN] as number;
+      idOfSlot(change, pv, slot);
       createdImage(change, record, slot, name.length);
       const at = group.bytes;
       const length = encodeChange(area, at, change);
