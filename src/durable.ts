@@ -64,33 +64,26 @@ export class DurableGate {
    * if the journal fails first.
    */
   whenDurable(answer: (error: Error | null) => void): void {
-    if (!this.gated) {
-      answer(null);
-      return;
-    }
-    const offset = this.taken;
-    if (offset <= this.durable) {
-      answer(null);
-      return;
-    }
-    if (this.failure !== null) {
-      answer(this.failure);
-      return;
-    }
-    this.offsets.push(offset);
-    this.answers.push(answer);
-    this.hold();
+    if (this.gated) this.wait(this.taken, answer);
+    else answer(null);
   }
 
   /** Resolves once every change up to `offset` is durable. */
   durableAt(offset: number): Promise<void> {
-    if (offset <= this.durable) return Promise.resolve();
-    if (this.failure !== null) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) =>
+      this.wait(offset, (error) => (error === null ? resolve() : reject(error))),
+    );
+  }
+
+  /** Answers at once when `offset` is durable or the journal failed, else once it is. */
+  private wait(offset: number, answer: (error: Error | null) => void): void {
+    if (offset <= this.durable) answer(null);
+    else if (this.failure !== null) answer(this.failure);
+    else {
       this.offsets.push(offset);
-      this.answers.push((error) => (error === null ? resolve() : reject(error)));
+      this.answers.push(answer);
       this.hold();
-    });
+    }
   }
 
   /**

@@ -331,16 +331,21 @@ export class IdempotencyCache {
    * Remembers a key recovered from the journal as it was first answered at `at` (ms),
    * so that it expires when it would have: open, before any call, in the order the
    * keys were first answered. A key that has expired meanwhile is not remembered.
+   * Answers whether it was.
    */
-  restore(key: string, p: Payload, outcome: Cached, at: number): void {
-    if (at + this.ttlMs <= this.now()) return;
-    if (this.check(key, p) !== undefined) return;
-    this.store(key, this.hashOf(key), p, outcome, at);
+  restore(key: string, p: Payload, outcome: Cached, at: number): boolean {
+    if (at + this.ttlMs <= this.now()) return false;
+    // Already there (a key is recovered once per change it made): the first stays.
+    const h = this.hashOf(key);
+    if (this.table.find(key, h) >= 0) return false;
+    this.store(key, h, p, outcome, at);
+    return true;
   }
 
   private store(key: string, h: number, p: Payload, outcome: Cached, at?: number): void {
-    const now = at ?? this.now();
-    this.trim(this.now(), true);
+    const wall = this.now();
+    const now = at ?? wall;
+    this.trim(wall, true);
     // The key is new to the table: check() forgot it if it had expired there.
     const text = p.kind === ORDER ? p.fingerprint : p.productId;
     const state = this.shapeOf(p, outcome);

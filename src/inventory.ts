@@ -82,6 +82,8 @@ function closedError(): InventoryError {
 export class Inventory {
   private readonly router: Router;
   private readonly idem: IdempotencyCache;
+  /** Idempotency keys brought back from the data directory at open. */
+  private readonly restoredKeys: number;
   private readonly activity: Activity;
   private readonly stock: StockCalls;
   private readonly admin: AdminCalls;
@@ -154,7 +156,8 @@ export class Inventory {
     this.reads = new Reads(views, catalog, this.router, names);
     this.feed = new Feed(journal, this.gate, this.reads, o.dataDir !== null, recording(o));
     this.maxOrderItems = Math.min(MAX_ORDER_ITEMS, o.queueSize - 1);
-    if (started.recovered !== null) restoreKeys(this.idem, started.recovered.keys);
+    this.restoredKeys =
+      started.recovered === null ? 0 : restoreKeys(this.idem, started.recovered.keys);
   }
 
   /**
@@ -195,7 +198,7 @@ export class Inventory {
             : {
                 products: recovered.count,
                 nextOffset: recovered.nextOffset,
-                keys: recovered.keys.length,
+                keys: inventory.restoredKeys,
               },
         cores: os.availableParallelism(),
       },
@@ -394,7 +397,7 @@ export class Inventory {
       idempotencyKeys: this.idem.size,
       // Without records there is nothing to wait for: every change is as durable as memory.
       durableOffset: recording(this.options) ? this.gate.durable : this.gate.taken,
-      threadDeaths: this.deaths.repairs.length,
+      threadDeaths: this.deaths.deaths,
     });
   }
 

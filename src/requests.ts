@@ -454,24 +454,21 @@ export function readChangesOptions(value: unknown): {
   limit: number;
   waitMs: number;
 } {
-  const read: Record<string, unknown> = {};
-  let field = 'changes options';
-  try {
-    if (value !== undefined) {
-      const problem = objectProblem(value);
-      if (problem !== null) throw new InventoryError('INVALID_ARGUMENT', `${field} ${problem}`);
-      const r = value as Record<string, unknown>;
-      for (const key of ['after', 'limit', 'waitMs']) {
-        field = `changes options.${key}`;
-        read[key] = r[key];
-      }
-    }
-  } catch (error) {
-    if (error instanceof InventoryError) throw error;
-    throw unreadable(field, error);
+  const fields = ['after', 'limit', 'waitMs'] as const;
+  const read =
+    value === undefined
+      ? {}
+      : readFields(value, fields, (f) => (f === '' ? 'changes options' : `changes options.${f}`));
+  if (typeof read === 'string') {
+    throw new InventoryError('INVALID_ARGUMENT', `changes options ${read}`);
   }
-  const bounded = (key: string, fallback: number, min: number, max: number): number => {
-    const v = read[key] ?? fallback;
+  const bounded = (
+    key: (typeof fields)[number],
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
+    const v = (read as Partial<Record<typeof key, unknown>>)[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       throw new InventoryError(
         'INVALID_ARGUMENT',

@@ -21,13 +21,14 @@ function item(c: DecodedChange): Omit<Applied, 'status'> {
   };
 }
 
-function copy(c: DecodedChange, key: string | undefined): UpdateCopy {
-  return { productId: c.productId, delta: c.delta, expected: c.expected, key };
+function copy(c: DecodedChange): UpdateCopy {
+  return { productId: c.productId, delta: c.delta, expected: c.expected, key: undefined };
 }
 
 /**
  * Remembers the keys of `changes` (keyed changes in offset order; an order's items
- * follow its first, which carries the key and the item count). Returns how many.
+ * follow its first, which carries the key and the item count). Returns how many it
+ * remembered (not those expired since, nor a key's later changes).
  */
 export function restoreKeys(idem: IdempotencyCache, changes: readonly DecodedChange[]): number {
   let restored = 0;
@@ -36,15 +37,13 @@ export function restoreKeys(idem: IdempotencyCache, changes: readonly DecodedCha
     if (c.key === '') continue;
     if (c.order === 0) {
       const outcome: Applied = { status: 'applied', ...item(c) };
-      idem.restore(c.key, updatePayload(copy(c, c.key)), outcome, c.lastUpdated);
-      restored++;
+      if (idem.restore(c.key, updatePayload(copy(c)), outcome, c.lastUpdated)) restored++;
       continue;
     }
     const items = changes.slice(i, i + c.items);
     if (items.length !== c.items || items.some((x) => x.order !== c.order)) continue;
     const outcome: OrderApplied = { status: 'applied', items: items.map(item) };
-    idem.restore(c.key, orderPayload(items.map((x) => copy(x, undefined))), outcome, c.lastUpdated);
-    restored++;
+    if (idem.restore(c.key, orderPayload(items.map(copy)), outcome, c.lastUpdated)) restored++;
     i += c.items - 1;
   }
   return restored;

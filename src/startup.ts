@@ -11,7 +11,7 @@ import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Piscina } from 'piscina';
-import { type ChangeViews, CL_DURABLE, createChangeBuffer } from '../memory/change-log.js';
+import { type ChangeViews, createChangeBuffer } from '../memory/change-log.js';
 import { counter64, createBuffer, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import { type BatchTask, batchBytes, type WorkerSettings } from '../memory/protocol.js';
 import { Catalog } from './catalog.js';
@@ -162,10 +162,10 @@ export async function start(o: ResolvedOptions): Promise<Started> {
     // before the dead one's is repaired and freed (thread-death.ts).
     const changes = createChangeBuffer(2 * o.workers + 2, RING_BYTES);
     // Recovered changes are durable already; an initial catalog's go through the journal,
-    // which makes them from the slots (workers/journal/seed.ts).
+    // which makes them from the slots (workers/journal/seed.ts) and publishes the durable
+    // offset it starts from.
     const seeded = recovered === null && recording(o) ? o.products.length : 0;
     const last = Atomics.load(views.i64, counter64(HDR_OFFSET)) - BigInt(seeded);
-    Atomics.store(changes.i64, CL_DURABLE >> 1, last);
     const settings: WorkerSettings = {
       buffer: views.buffer,
       lockMode: o.lockMode,

@@ -190,9 +190,8 @@ export class LockCounterReader {
 
   /** Whether slot `a` ranks above slot `b` in `hottest`: more contended, then longer waits. */
   private hotter(a: number, b: number): boolean {
-    const i32 = this.views.i32;
-    const ca = i32[slotBase(a) + SLOT_LOCK + LOCK_CONTENDED] as number;
-    const cb = i32[slotBase(b) + SLOT_LOCK + LOCK_CONTENDED] as number;
+    const ca = this.contendedOf(a);
+    const cb = this.contendedOf(b);
     if (ca !== cb) return ca > cb;
     return this.waitUs(slotBase(a) + SLOT_LOCK) > this.waitUs(slotBase(b) + SLOT_LOCK);
   }
@@ -211,10 +210,7 @@ export class LockCounterReader {
   }
 
   private heldLonger(a: number, b: number): boolean {
-    const f64 = this.views.f64;
-    const ha = f64[float64(slotBase(a) + SLOT_LOCK + LOCK_HOLD_US)] as number;
-    const hb = f64[float64(slotBase(b) + SLOT_LOCK + LOCK_HOLD_US)] as number;
-    return ha > hb;
+    return this.holdUsOf(a) > this.holdUsOf(b);
   }
 
   private hot(slot: number): HotProduct {

@@ -84,7 +84,8 @@ export interface Repair {
 export class ThreadDeaths {
   /** Offsets of changes rolled forward whose rows have not been answered yet. */
   private readonly rolled = new Set<number>();
-  readonly repairs: Repair[] = [];
+  /** Dead threads repaired since open. */
+  deaths = 0;
 
   constructor(
     private readonly v: SharedViews,
@@ -107,7 +108,7 @@ export class ThreadDeaths {
       if (owner === 0 || alive.has(owner)) continue;
       const r = this.repairRing(ring, owner);
       done.push(r);
-      this.repairs.push(r);
+      this.deaths++;
       this.log.warn({ ...r }, 'lockstock pool thread died; what it held was repaired and freed');
     }
     return done;

@@ -11,6 +11,7 @@ import type {
   ReadResult,
 } from '../../workers/journal.js';
 import { InventoryError } from '../errors.js';
+import { LIMITS } from '../options.js';
 import { threadExecArgv, workerFile } from '../worker-file.js';
 import { SEGMENT_BYTES } from './files.js';
 
@@ -29,17 +30,14 @@ export const JOURNAL_DEFAULTS = {
   dataDir: null,
   seedProducts: 0,
   durability: 'fsync',
-  syncIntervalMs: 100,
-  retainChanges: 100_000,
-  snapshotEvery: 1_000_000,
-  idempotencyTtlMs: 120_000,
+  syncIntervalMs: LIMITS.syncIntervalMs.default,
+  retainChanges: LIMITS.retainChanges.default,
+  snapshotEvery: LIMITS.snapshotEvery.default,
+  idempotencyTtlMs: LIMITS['idempotency.ttlMs'].default,
   segmentBytes: SEGMENT_BYTES,
   logLevel: 'info',
   logDestination: 2,
-} as const satisfies Omit<
-  JournalSettings,
-  'changeBuffer' | 'productBuffer' | 'nextOffset' | 'notifyPort'
->;
+} satisfies Omit<JournalSettings, 'changeBuffer' | 'productBuffer' | 'nextOffset' | 'notifyPort'>;
 
 export interface JournalClient {
   /** Calls `listener` with the durable offset each time it moves (never twice with one value). */

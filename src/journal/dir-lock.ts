@@ -14,7 +14,8 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { journalError, LOCK_FILE } from './files.js';
+import { InventoryError } from '../errors.js';
+import { LOCK_FILE } from './files.js';
 
 /** Releases the lock (idempotent); `takenFrom` is the dead owner's pid when one was. */
 export interface DataDirLock {
@@ -74,7 +75,7 @@ function takeLock(dir: string, mine: string, lockFile: string, log?: LockLog): n
     const owner = readOwner(lockFile);
     if (owner === 'gone') continue;
     if (owner !== null && alive(owner)) {
-      throw journalError(
+      throw new InventoryError(
         'DATA_DIR_LOCKED',
         `data directory ${dir} is in use by process ${owner} (${lockFile})`,
       );
@@ -102,7 +103,10 @@ function takeLock(dir: string, mine: string, lockFile: string, log?: LockLog): n
     takenFrom = owner ?? 0;
     log?.warn({ dir, pid: owner }, 'took over the data directory lock of a process that is gone');
   }
-  throw journalError('DATA_DIR_LOCKED', `data directory ${dir}: ${lockFile} keeps changing hands`);
+  throw new InventoryError(
+    'DATA_DIR_LOCKED',
+    `data directory ${dir}: ${lockFile} keeps changing hands`,
+  );
 }
 
 /**

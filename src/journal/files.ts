@@ -50,7 +50,7 @@ import {
   TYPE_ABORTED,
   TYPE_UPDATED,
 } from '../../memory/change-log.js';
-import { InventoryError, type InventoryErrorCode } from '../errors.js';
+import { InventoryError } from '../errors.js';
 
 export const FORMAT_VERSION = 1;
 export const FILE_HEADER_BYTES = 64;
@@ -290,16 +290,10 @@ export function nextIntact(bytes: Uint8Array, d: DataView, from: number, end: nu
   return -1;
 }
 
-/** An InventoryError whose code src/errors.ts does not list yet (see the README). */
-export function journalError(
-  code: 'DATA_DIR_LOCKED' | 'CORRUPT_JOURNAL' | 'OFFSET_EXPIRED',
-  message: string,
-  options?: { cause?: unknown },
-): InventoryError {
-  return new InventoryError(code as InventoryErrorCode, message, options);
-}
-
 /** CORRUPT_JOURNAL, naming the file and the byte. */
 export function corruptAt(file: string, at: number, why: string): InventoryError {
-  return journalError('CORRUPT_JOURNAL', `journal file ${file} is corrupt at byte ${at}: ${why}`);
+  return new InventoryError(
+    'CORRUPT_JOURNAL',
+    `journal file ${file} is corrupt at byte ${at}: ${why}`,
+  );
 }
