@@ -102,6 +102,24 @@ export function orderPayload(items: readonly UpdateCopy[]): Payload {
 }
 
 /**
+ * The outcomes answered from the cache rather than applied: a replay of the key's first
+ * outcome, or a duplicate's copy of one still in flight. Each is an object of its own
+ * (one per answer), so the mark is per answer; the HTTP service's Idempotent-Replayed
+ * reads it. A WeakSet: the mark goes with the object, and adds no field to an outcome.
+ */
+const replays = new WeakSet<object>();
+
+/** Whether `outcome` was answered from the idempotency cache: a replay, nothing applied. */
+export function isReplay(outcome: object): boolean {
+  return replays.has(outcome);
+}
+
+function replay<T extends object>(outcome: T): T {
+  replays.add(outcome);
+  return outcome;
+}
+
+/**
  * lookup()'s answer when the key is new but `maxKeys` keys are already in flight: it
  * cannot be remembered, so the request is turned away like a full queue.
  */
@@ -204,7 +222,7 @@ export class IdempotencyCache {
       if (!samePayload(flying.payload, payload)) return 'reused';
       this.replays++;
       // Each duplicate gets its own copy of the first request's outcome.
-      return flying.promise.then(copyOutcome);
+      return flying.promise.then((outcome) => replay(copyOutcome(outcome)));
     }
     const t = this.table;
     const e = t.find(key, h);
@@ -227,10 +245,10 @@ export class IdempotencyCache {
     // other's. The payload matched byte for byte, so its ids are the ones remembered.
     const state = t.i32[base + E_STATE] as number;
     if (state === OUTCOME_SIDE)
-      return copyOutcome(this.side.get(t.i32[base + E_SIDE] as number) as Cached);
+      return replay(copyOutcome(this.side.get(t.i32[base + E_SIDE] as number) as Cached));
     if (payload.kind === ORDER)
-      return this.orderReplay(t, e, state, payload.items as readonly UpdateCopy[]);
-    return this.stockReplay(t, e, state, payload.productId) as UpdateOutcome;
+      return replay(this.orderReplay(t, e, state, payload.items as readonly UpdateCopy[]));
+    return replay(this.stockReplay(t, e, state, payload.productId) as UpdateOutcome);
   }
 
   /** A stock outcome with entry `e`'s figures, decoded as a row's would be. */

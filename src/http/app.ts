@@ -15,7 +15,6 @@ import type { RateLimitConfig } from './config.js';
 import { registerErrors } from './errors.js';
 import { Metrics } from './metrics.js';
 import { type RateLimitStatus, registerRateLimit } from './rate-limit.js';
-import { Replays } from './replays.js';
 import { adminRoutes } from './routes/admin.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -26,8 +25,6 @@ import { errorBody, HttpError, RETRY_AFTER_S } from './status.js';
 
 /** Bodies above this answer 413. */
 export const BODY_LIMIT = 1024 * 1024;
-/** Keys remembered for the Idempotent-Replayed header at most. */
-const REPLAY_KEYS = 100_000;
 
 /** Whether a stop has begun; long polls listen to `signal` to return at once. */
 export class Lifecycle {
@@ -62,7 +59,6 @@ export class Lifecycle {
 export interface Context {
   inventory: Inventory;
   metrics: Metrics;
-  replays: Replays;
   lifecycle: Lifecycle;
   rateLimitStatus: RateLimitStatus;
 }
@@ -73,8 +69,6 @@ export interface AppOptions {
   apiKeys: readonly string[];
   adminApiKeys: readonly string[];
   rateLimit: RateLimitConfig;
-  /** The engine's idempotency TTL: how long a replay is recognised. */
-  idempotencyTtlMs: number;
 }
 
 export async function buildApp(
@@ -133,7 +127,6 @@ export async function buildApp(
   const context: Context = {
     inventory: options.inventory,
     metrics,
-    replays: new Replays(options.idempotencyTtlMs, REPLAY_KEYS, options.inventory.stats().offset),
     lifecycle,
     rateLimitStatus,
   };

@@ -9,7 +9,6 @@ import { type Logger, pino } from 'pino';
 import { UsageError } from '../cli/args.js';
 import { defaultCatalog } from '../cli/catalog.js';
 import { Inventory } from '../inventory.js';
-import { LIMITS } from '../options.js';
 import { buildApp, type Lifecycle } from './app.js';
 import type { ServeConfig } from './config.js';
 
@@ -42,7 +41,6 @@ export async function startServer(config: ServeConfig, logger?: Logger): Promise
       apiKeys: config.apiKeys,
       adminApiKeys: config.adminApiKeys,
       rateLimit: config.rateLimit,
-      idempotencyTtlMs: config.engine.idempotency?.ttlMs ?? LIMITS['idempotency.ttlMs'].default,
     });
     app = built.app;
     await listen(app, config);

@@ -73,15 +73,12 @@ export interface StandInServer {
  * port: for routes whose own logic can be tested before the engine has what they call.
  */
 export async function serveStandIn(engine: Partial<Inventory>): Promise<StandInServer> {
-  // The server reads the engine's last offset once, at start (replays.ts).
-  const stats = () => ({ offset: 0 }) as ReturnType<Inventory['stats']>;
   const { app, lifecycle } = await buildApp({
-    inventory: { stats, ...engine } as Inventory,
+    inventory: engine as Inventory,
     logger: pino({ level: 'silent' }),
     apiKeys: [],
     adminApiKeys: [],
     rateLimit: { enabled: false, perMinute: 1, adminPerMinute: 1 },
-    idempotencyTtlMs: 60_000,
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

@@ -7,7 +7,9 @@
  * `If-Match: "<version>"` on a single update is its expected version, and a mismatch
  * answers 412 instead of 409; an applied update carries the new `ETag`.
  */
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isReplay } from '../../idempotency.js';
 import type { OrderOutcome, UpdateOutcome, UpdateRequest } from '../../types.js';
 import type { Context } from '../app.js';
 import { orderResult, summary, type UpdateResult, updateResult } from '../results.js';
@@ -66,37 +68,14 @@ function keyOf(request: FastifyRequest, bodyKey: string | undefined): string | u
   return bodyKey ?? header;
 }
 
-/** An applied outcome's offset (an order's: its first item's), else undefined. */
-function offsetOf(outcome: object): number | undefined {
-  if ('offset' in outcome && typeof outcome.offset === 'number') return outcome.offset;
-  if ('items' in outcome && Array.isArray(outcome.items)) return outcome.items[0]?.offset;
-  return undefined;
-}
-
-/**
- * Runs `call` with the key's replay bookkeeping around it; sets Idempotent-Replayed
- * when the answer is a replay.
- */
-async function keyed<O extends { status: string }>(
-  context: Context,
+/** Runs `call`; sets Idempotent-Replayed when the engine answered it from its cache. */
+async function withReplayHeader<O extends { status: string }>(
   reply: FastifyReply,
-  key: string | undefined,
   call: () => Promise<O>,
 ): Promise<O> {
-  if (key === undefined) return call();
-  const seen = context.replays.arrive(key);
-  let status = 'invalid_request';
-  let offset: number | undefined;
-  try {
-    const outcome = await call();
-    status = outcome.status;
-    offset = offsetOf(outcome);
-    return outcome;
-  } finally {
-    if (context.replays.settle(key, seen, status, offset)) {
-      reply.header('idempotent-replayed', 'true');
-    }
-  }
+  const outcome = await call();
+  if (isReplay(outcome)) reply.header('idempotent-replayed', 'true');
+  return outcome;
 }
 
 /** Status, headers and body of a single request's result. */
@@ -121,7 +100,7 @@ async function single(context: Context, request: FastifyRequest, reply: FastifyR
     expectedVersion = ifMatch;
   }
   const key = keyOf(request, body.idempotencyKey);
-  const outcome: UpdateOutcome = await keyed(context, reply, key, () =>
+  const outcome: UpdateOutcome = await withReplayHeader(reply, () =>
     context.inventory.update({
       productId: body.productId,
       delta: body.delta,
@@ -156,26 +135,12 @@ async function batch(context: Context, request: FastifyRequest) {
     expectedVersion: expected(u.version),
     idempotencyKey: u.idempotencyKey,
   }));
-  const seen = requests.map((r) =>
-    r.idempotencyKey === undefined ? false : context.replays.arrive(r.idempotencyKey),
-  );
-  let outcomes: UpdateOutcome[] = [];
-  try {
-    outcomes = await context.inventory.updateMany(requests);
-  } finally {
-    requests.forEach((r, i) => {
-      if (r.idempotencyKey === undefined) return;
-      const outcome = outcomes[i];
-      const status = outcome?.status ?? 'invalid_request';
-      const offset = outcome === undefined ? undefined : offsetOf(outcome);
-      seen[i] = context.replays.settle(r.idempotencyKey, seen[i] as boolean, status, offset);
-    });
-  }
+  const outcomes = await context.inventory.updateMany(requests);
   const results = outcomes.map((o, i) => {
     context.metrics.outcome('update', o.status);
     const u = body.updates[i] as UpdateBody;
     const result = updateResult(o, u.productId, u.delta);
-    return seen[i] ? { ...result, replayed: true } : result;
+    return isReplay(o) ? { ...result, replayed: true } : result;
   });
   return { results, summary: summary(results) };
 }
@@ -196,7 +161,7 @@ export function updateRoutes(app: FastifyInstance, context: Context): void {
     async (request, reply) => {
       const body = request.body as OrderBody;
       const key = keyOf(request, body.idempotencyKey);
-      const outcome: OrderOutcome = await keyed(context, reply, key, () =>
+      const outcome: OrderOutcome = await withReplayHeader(reply, () =>
         context.inventory.order({
           items: body.items.map((item) => ({
             productId: item.productId,
