@@ -13,11 +13,13 @@
  * lockstock runs with an API key (every request authenticated) and metrics on, and the
  * rate limit off (it would cap the bench at its budget).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { numberOption, type OptionSpecs, parse, usage } from '../src/cli/args.js';
+import { idWidth, productId } from '../src/cli/catalog.js';
 import { describeMachine, type Machine, machine } from '../src/cli/machine.js';
 import { table } from '../src/cli/table.js';
 
@@ -93,8 +95,6 @@ interface Scenario {
   requests: (products: number) => autocannon.Request[];
 }
 
-const id = (i: number) => `SKU-${String(i).padStart(5, '0')}`;
-
 /** A fixed pseudo-random sequence of product indexes: the same requests every run. */
 function picks(count: number, products: number): number[] {
   let x = 0x2545f491;
@@ -114,7 +114,7 @@ const single = (products: number, path: string): autocannon.Request[] =>
     method: 'POST',
     path,
     headers: json,
-    body: JSON.stringify({ productId: id(p), delta: delta(i) }),
+    body: JSON.stringify({ productId: productId(p, idWidth(products)), delta: delta(i) }),
   }));
 
 const SCENARIOS: Scenario[] = [
@@ -145,7 +145,7 @@ const SCENARIOS: Scenario[] = [
         body: JSON.stringify({
           updates: picks(BATCH * (r + 1), n)
             .slice(BATCH * r)
-            .map((p, i) => ({ productId: id(p), delta: delta(i) })),
+            .map((p, i) => ({ productId: productId(p, idWidth(n)), delta: delta(i) })),
         }),
       })),
   },
@@ -162,7 +162,10 @@ const SCENARIOS: Scenario[] = [
     target: 'lockstock',
     updates: 0,
     requests: (n) =>
-      picks(DISTINCT, n).map((i) => ({ method: 'GET', path: `/v1/inventory/${id(i)}` })),
+      picks(DISTINCT, n).map((i) => ({
+        method: 'GET',
+        path: `/v1/inventory/${productId(i, idWidth(n))}`,
+      })),
   },
 ];
 

@@ -27,8 +27,13 @@ const NOUNS = [
 ];
 
 /** `SKU-00000` … with a name, 10 000 units each, and a price from 1.00 to 100.99. */
+/** Digits of the ids of a catalog of `count`: five, or as many as the last index needs. */
+export function idWidth(count: number): number {
+  return Math.max(5, String(count - 1).length);
+}
+
 export function defaultCatalog(count: number, available = 10_000): ProductInput[] {
-  const width = Math.max(5, String(count - 1).length);
+  const width = idWidth(count);
   return Array.from({ length: count }, (_, i) => ({
     productId: productId(i, width),
     name: `${ADJECTIVES[i % ADJECTIVES.length]} ${NOUNS[Math.floor(i / ADJECTIVES.length) % NOUNS.length]} ${i}`,
