@@ -17,12 +17,11 @@ import {
   parseDuration,
   UsageError,
 } from '../cli/args.js';
-import { LIMITS, LOCK_MODES, LOG_LEVELS } from '../options.js';
+import { DURABILITY_MODES, ENV, LIMITS, LOCK_MODES, LOG_LEVELS } from '../options.js';
 import type { InventoryOptions, LockMode, LogLevel } from '../types.js';
 
 /** Requests per minute a key may send at most, when limits are on (both kinds). */
 const MAX_PER_MINUTE = 1_000_000;
-const DURABILITY = ['fsync', 'write'] as const;
 const BOOLEAN: Record<string, boolean> = {
   // Go's strconv.ParseBool, which the original service read these with.
   '1': true,
@@ -86,37 +85,37 @@ const SETTINGS = {
     default: 'info',
   },
   'data-dir': {
-    engineEnv: 'INVENTORY_DATA_DIR',
+    engineEnv: ENV.dataDir,
     type: { kind: 'text' },
     value: 'dir',
     help: 'keep the journal and snapshots here: changes survive a restart',
   },
   durability: {
-    engineEnv: 'INVENTORY_DURABILITY',
-    type: { kind: 'choice', choices: DURABILITY },
-    value: DURABILITY.join('|'),
+    engineEnv: ENV.durability,
+    type: { kind: 'choice', choices: DURABILITY_MODES },
+    value: DURABILITY_MODES.join('|'),
     help: 'with --data-dir: answer after fdatasync, or after write',
   },
   workers: {
-    engineEnv: 'INVENTORY_WORKER_COUNT',
+    engineEnv: ENV.workers,
     type: integer(L.workers.min, L.workers.max),
     value: 'n',
     help: 'pool threads (default: the core count)',
   },
   'queue-size': {
-    engineEnv: 'INVENTORY_QUEUE_BUFFER_SIZE',
+    engineEnv: ENV.queueSize,
     type: integer(L.queueSize.min, L.queueSize.max),
     value: 'n',
     help: `updates waiting for a worker at most (default: ${L.queueSize.default})`,
   },
   capacity: {
-    engineEnv: 'INVENTORY_CAPACITY',
+    engineEnv: ENV.capacity,
     type: integer(L.capacity.min, L.capacity.max),
     value: 'n',
     help: `products at most (default: ${L.capacity.default})`,
   },
   'lock-mode': {
-    engineEnv: 'INVENTORY_LOCK_MODE',
+    engineEnv: ENV.lockMode,
     type: { kind: 'choice', choices: LOCK_MODES },
     value: LOCK_MODES.join('|'),
     help: 'a lock per product, or one for all (default: fine)',
@@ -204,7 +203,9 @@ export const SERVE_OPTIONS: OptionSpecs = {
       const variable =
         ('env' in s ? s.env : undefined) ?? ('engineEnv' in s ? s.engineEnv : undefined);
       const range =
-        'min' in s.type ? { min: s.type.min, max: s.type.max, integer: true } : undefined;
+        'min' in s.type
+          ? { min: s.type.min, max: s.type.max, integer: s.type.kind === 'integer' }
+          : undefined;
       return [
         name,
         {
@@ -332,12 +333,12 @@ export function serveConfig(
 
 /** The engine's own log variable, as the fallback of LOG_LEVEL. */
 function inventoryLogLevel(env: NodeJS.ProcessEnv): LogLevel | undefined {
-  const value = env.INVENTORY_LOG_LEVEL;
+  const value = env[ENV.logLevel];
   if (value === undefined || value === '') return undefined;
   return read(
     { kind: 'choice', choices: LOG_LEVELS },
     value,
-    'environment variable INVENTORY_LOG_LEVEL',
+    `environment variable ${ENV.logLevel}`,
   ) as LogLevel;
 }
 
