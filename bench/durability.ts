@@ -39,7 +39,7 @@ const MAX_KEYS = 100_000;
 export const BATCH = 10_000;
 
 /** The engines of cases 1–5, as the report names them. */
-export const ENGINES = {
+const ENGINES = {
   memory: 'lockstock, in memory',
   fsync: "lockstock, durability 'fsync'",
   write: "lockstock, durability 'write'",

@@ -36,7 +36,7 @@ const DISTINCT = 1000;
  */
 const POOL_DEFAULT = Math.max(1, Math.floor(os.availableParallelism() / 2));
 /** The ratio of single updates to the bare route the project aims at. */
-export const TARGET = 0.7;
+const TARGET = 0.7;
 
 export const HTTP_BENCH_OPTIONS: OptionSpecs = {
   duration: {
@@ -282,7 +282,7 @@ function ratiosOf(round: Map<string, Figures>): Ratios {
   };
 }
 
-export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchReport> {
+async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchReport> {
   const bare = await startProcess(BARE, []);
   const served = await startProcess(MAIN, [
     'serve',
@@ -344,7 +344,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchReport> {
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-export function formatHttp(report: HttpBenchReport): string {
+function formatHttp(report: HttpBenchReport): string {
   const { options: o, ratios } = report;
   const vs: Record<string, string> = {
     update: `${ratios.update}× bare POST`,

@@ -62,7 +62,7 @@ async function updateManyRate(inv: Inventory, count: number, rows: number): Prom
 }
 
 /** Measures one size in this process. */
-export async function measureScale(count: number): Promise<ScaleFigures> {
+async function measureScale(count: number): Promise<ScaleFigures> {
   const catalog = products(count);
   let last = performance.now();
   let stall = 0;

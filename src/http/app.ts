@@ -24,7 +24,7 @@ import { describeValidation } from './schemas.js';
 import { errorBody, HttpError, RETRY_AFTER_S } from './status.js';
 
 /** Bodies above this answer 413. */
-export const BODY_LIMIT = 1024 * 1024;
+const BODY_LIMIT = 1024 * 1024;
 
 /** Whether a stop has begun; long polls listen to `signal` to return at once. */
 export class Lifecycle {

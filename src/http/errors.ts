@@ -33,7 +33,7 @@ function fastifyFailure(error: FastifyError): HttpError | null {
   return null;
 }
 
-export function toHttpError(error: unknown): HttpError {
+function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof InventoryError) return engineFailure(error);
   const known = fastifyFailure(error as FastifyError);

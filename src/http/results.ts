@@ -22,11 +22,11 @@ export interface UpdateResult {
 }
 
 /** The request's name for an engine field: the HTTP body says `version`. */
-export function httpField(field: string): string {
+function httpField(field: string): string {
   return field.replace(/expectedVersion$/, 'version');
 }
 
-export function invalidMessage(field: string, message: string): string {
+function invalidMessage(field: string, message: string): string {
   return message.startsWith(field) ? httpField(field) + message.slice(field.length) : message;
 }
 
@@ -92,7 +92,7 @@ export function updateResult(o: UpdateOutcome, productId: string, delta?: number
   }
 }
 
-export interface OrderResult {
+interface OrderResult {
   applied: boolean;
   items?: UpdateResult[];
   failedItem?: number;

@@ -22,7 +22,7 @@ export const OUTCOME_STATUS = {
  * The Go service's `code` for each HTTP status: the reason phrase in snake case
  * (`bad_request`, `unauthorized`, `not_found`, …).
  */
-export const CODES: Readonly<Record<number, string>> = {
+const CODES: Readonly<Record<number, string>> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -41,11 +41,11 @@ export const CODES: Readonly<Record<number, string>> = {
   507: 'insufficient_storage',
 };
 
-export function codeOf(status: number): string {
+function codeOf(status: number): string {
   return CODES[status] ?? (status >= 500 ? 'internal_server_error' : 'bad_request');
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   code: string;
   message: string;
   errorType: string;

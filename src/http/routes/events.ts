@@ -23,7 +23,7 @@ type Change = ChangesPage['items'][number];
 const DEFAULT_LIMIT = 100;
 
 /** One change in the Go service's event shape; what is not common goes in `data`. */
-export function eventOf(change: Change) {
+function eventOf(change: Change) {
   const { offset, type, productId, version, lastUpdated, ...rest } = change;
   const data: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(rest)) if (value !== undefined) data[name] = value;
@@ -31,7 +31,7 @@ export function eventOf(change: Change) {
 }
 
 /** The feed page for a request from `offset` inclusive, in the Go service's shape. */
-export function feedPage(page: ChangesPage) {
+function feedPage(page: ChangesPage) {
   const events = page.items.map(eventOf);
   return { events, nextOffset: page.next + 1, hasMore: page.hasMore, count: events.length };
 }

@@ -40,7 +40,7 @@ function expected(version: number | undefined): number | undefined {
 }
 
 /** `"7"` (or `W/"7"`) → 7; `*` → null (any version); absent → undefined. */
-export function parseIfMatch(header: string | undefined): number | null | undefined {
+function parseIfMatch(header: string | undefined): number | null | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
   if (value === '*') return null;
