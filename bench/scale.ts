@@ -6,9 +6,17 @@
  * inherits the heap of another. A figure is one measurement (a median where noted),
  * illustration only: the machine is shared and noisy.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Inventory, type ProductInput } from '../src/index.js';
+import { table } from '../src/cli/table.js';
+import { Inventory } from '../src/index.js';
+import {
+  asChild,
+  catalog,
+  childJson,
+  engineOptions,
+  productId,
+  StallMeter,
+} from './durable-setup.js';
 
 export const SCALE_SIZES = [10_000, 100_000, 1_000_000];
 
@@ -32,16 +40,6 @@ export interface ScaleFigures {
   updateManyOps: number;
 }
 
-/** 7-character ids, short names: the shape the issue measured. */
-function products(count: number): ProductInput[] {
-  return Array.from({ length: count }, (_, i) => ({
-    productId: `P${String(i).padStart(6, '0')}`,
-    name: `Item ${i}`,
-    available: 1_000_000_000,
-    price: 1,
-  }));
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1] as number;
@@ -52,7 +50,7 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 /** ops/s of updateMany over `rows` rows spread over the engine's `count` products. */
 async function updateManyRate(inv: Inventory, count: number, rows: number): Promise<number> {
   const requests = Array.from({ length: rows }, (_, i) => ({
-    productId: `P${String(i % count).padStart(6, '0')}`,
+    productId: productId(i % count),
     delta: -1,
   }));
   await inv.updateMany(requests.slice(0, Math.min(rows, 10_000)));
@@ -63,25 +61,13 @@ async function updateManyRate(inv: Inventory, count: number, rows: number): Prom
 
 /** Measures one size in this process. */
 async function measureScale(count: number): Promise<ScaleFigures> {
-  const catalog = products(count);
-  let last = performance.now();
-  let stall = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    stall = Math.max(stall, now - last);
-    last = now;
-  }, 5);
+  const products = catalog(count);
+  const meter = new StallMeter();
   const opened = performance.now();
-  last = opened;
-  const inv = await Inventory.open({
-    products: catalog,
-    capacity: count + 16,
-    workers: 2,
-    logger: { level: 'silent' },
-  });
+  const inv = await Inventory.open(engineOptions(products, null));
   const openMs = performance.now() - opened;
-  stall = Math.max(stall, performance.now() - last);
-  clearInterval(timer);
+  const stall = meter.take();
+  meter.stop();
   try {
     const rssMb = process.memoryUsage().rss / 2 ** 20;
     const statsMs: number[] = [];
@@ -102,7 +88,7 @@ async function measureScale(count: number): Promise<ScaleFigures> {
     // Ids built at run time, as a request's body would bring them: not interned.
     const reads = 200_000;
     const ids = Array.from({ length: 4096 }, (_, i) =>
-      JSON.parse(`"P${String((i * 7919) % count).padStart(6, '0')}"`),
+      JSON.parse(`"${productId((i * 7919) % count)}"`),
     ) as string[];
     let found = 0;
     const t = performance.now();
@@ -111,11 +97,7 @@ async function measureScale(count: number): Promise<ScaleFigures> {
     if (found !== reads) throw new Error('get missed a product');
     const rows = Math.min(count, 1_000_000);
     const ops = await updateManyRate(inv, count, rows);
-    const small = await Inventory.open({
-      products: products(1000),
-      workers: 2,
-      logger: { level: 'silent' },
-    });
+    const small = await Inventory.open(engineOptions(catalog(1000), null));
     const smallOps = await updateManyRate(small, 1000, rows).finally(() => small.close());
     return {
       products: count,
@@ -140,15 +122,7 @@ export async function scale(
 ): Promise<ScaleFigures[]> {
   const out: ScaleFigures[] = [];
   for (const size of sizes) {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [fileURLToPath(import.meta.url), String(size)],
-        { maxBuffer: 1 << 20 },
-        (error, text) => (error === null ? resolve(text) : reject(error)),
-      );
-    });
-    const figures = JSON.parse(stdout) as ScaleFigures;
+    const figures = await childJson<ScaleFigures>(fileURLToPath(import.meta.url), [String(size)]);
     progress(figures);
     out.push(figures);
   }
@@ -176,21 +150,8 @@ export function formatScale(rows: readonly ScaleFigures[]): string {
     String(r.getNs),
     String(r.updateManyRatio),
   ]);
-  const widths = head.map((h, c) =>
-    Math.max(h.length, ...body.map((b) => (b[c] as string).length)),
-  );
-  const line = (cells: string[]) => cells.map((x, c) => x.padStart(widths[c] as number)).join('  ');
-  return `${[line(head), ...body.map(line)].join('\n')}\n`;
+  return `${table([head, ...body], { align: ['right'], gap: 2 })}\n`;
 }
 
 // Run as a child: measure the one size named on the command line.
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const count = Number(process.argv[2]);
-  measureScale(count).then(
-    (f) => process.stdout.write(`${JSON.stringify(f)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.stack : error}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+asChild(import.meta.url, process.argv[1], () => measureScale(Number(process.argv[2])));
