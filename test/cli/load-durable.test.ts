@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Inventory } from '../../src/index.js';
 import { lockstock } from './run.js';
 
 /**
@@ -11,6 +12,21 @@ import { lockstock } from './run.js';
  */
 const dir = mkdtempSync(path.join(tmpdir(), 'lockstock-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The fine mode's last offset after each run, read back from its directory. */
+const offsets: number[] = [];
+async function lastOffset(): Promise<number> {
+  const inv = await Inventory.open({
+    dataDir: path.join(dir, 'fine'),
+    workers: 1,
+    logger: { level: 'silent' },
+  });
+  try {
+    return inv.stats().offset;
+  } finally {
+    await inv.close();
+  }
+}
 
 const args = (durability: string) => [
   'load',
@@ -50,6 +66,12 @@ describe('lockstock load --data-dir', () => {
       }
       expect(report.runs.map((r: { mode: string }) => r.mode)).toEqual(['fine', 'global']);
       expect(report.verification).toEqual({ ok: true, violations: [] });
+      // The second run went on from the first's state: 3000 operations add well over a
+      // thousand changes to what was there (a fresh directory would start from 40).
+      offsets.push(await lastOffset());
+      if (offsets.length === 2) {
+        expect(offsets[1] as number).toBeGreaterThan((offsets[0] as number) + 1000);
+      }
     },
   );
 

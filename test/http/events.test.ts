@@ -186,7 +186,11 @@ describe('the feed over the engine', () => {
   });
 
   it('a long poll wakes up on the next change', async () => {
-    const poll = t.call('GET', '/v1/inventory/events?offset=6&wait=30');
+    // The longest wait, 60 s, is the test's own timeout: a poll the change did not wake
+    // would answer only after the test had failed.
+    const poll = t.call('GET', '/v1/inventory/events?offset=6&wait=60');
+    // Let the poll reach its wait before the change arrives.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await t.call('POST', '/v1/inventory/updates', { body: { productId: 'E2', delta: -1 } });
     const r = await poll;
     expect(r.body.events).toMatchObject([

@@ -47,7 +47,8 @@ describe('/metrics', () => {
     expect(text).toMatch(/lockstock_outcomes_total\{kind="update",status="product_not_found"\} 1/);
     expect(text).toMatch(/lockstock_http_request_duration_seconds_bucket\{.*le="0.001"/);
     expect(text).toMatch(/^lockstock_queue_depth 0$/m);
-    expect(text).toMatch(/^lockstock_lock_acquisitions \d+$/m);
+    // An update was applied: its lock was taken.
+    expect(text).toMatch(/^lockstock_lock_acquisitions [1-9]\d*$/m);
     expect(text).toMatch(/^lockstock_lock_contended \d+$/m);
     expect(text).toMatch(/^lockstock_offset 4$/m);
     // Unknown URLs share one label, so a scanner cannot grow the series.

@@ -56,6 +56,26 @@ describe('the snapshot text', () => {
     const chunks = snapshotChunks(lazy);
     chunks.next();
     expect(read).toBe(3);
+
+    // A cut larger than a chunk: the first chunk reads only its share.
+    let many = 0;
+    const large: SnapshotCut = {
+      ...cut(0),
+      total: 20_000,
+      products: (function* () {
+        for (const p of products(20_000)) {
+          many++;
+          yield p;
+        }
+      })(),
+    };
+    const big = snapshotChunks(large);
+    big.next();
+    const first = many;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(20_000);
+    big.next();
+    expect(many).toBeGreaterThan(first);
   });
 });
 
