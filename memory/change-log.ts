@@ -501,6 +501,12 @@ export class RingWriter {
     readonly cv: ChangeViews,
     readonly ring: number,
     private readonly timeoutMs: number,
+    /**
+     * The thread that owns the ring (0: none, as when the caller's thread repairs it).
+     * With holdsGlobal, this makes the ring the Owner of the thread's locks
+     * (workers/lock-mode.ts): what a dead thread held is found by it.
+     */
+    readonly threadId = 0,
   ) {
     this.control = ringControl(ring);
     this.start = ringStart(cv.rings, cv.ringBytes, ring);
@@ -513,7 +519,7 @@ export class RingWriter {
   static claim(cv: ChangeViews, threadId: number, timeoutMs: number): RingWriter | null {
     for (let ring = 0; ring < cv.rings; ring++) {
       if (Atomics.compareExchange(cv.i32, ringControl(ring) + R_OWNER, 0, threadId) === 0) {
-        return new RingWriter(cv, ring, timeoutMs);
+        return new RingWriter(cv, ring, timeoutMs, threadId);
       }
     }
     return null;

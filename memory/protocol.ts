@@ -196,10 +196,10 @@ export interface WorkerSettings {
   /** File descriptor or path for worker log lines (pino cannot cross threads). */
   readonly logDestination: number | string;
   /**
-   * The change log's rings (memory/change-log.ts), or null when changes are not
-   * recorded (no data directory and no feed window).
+   * The change log's rings (memory/change-log.ts): each thread claims one, also when
+   * it records nothing (it is how a dead thread's locks are found).
    */
-  readonly changeBuffer: SharedArrayBuffer | null;
+  readonly changeBuffer: SharedArrayBuffer;
   /**
    * Whether changes are recorded in the rings. Off only in memory with no feed
    * (`retainChanges: 0`): the rings then serve only to find a dead thread's locks.

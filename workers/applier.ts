@@ -50,8 +50,8 @@ export interface ApplierSettings {
   readonly debug: Logger | null;
   /** Where this thread records the changes it commits, or null. */
   readonly recorder: Recorder | null;
-  /** Who holds this thread's locks, for repairs after its death (recorder.ts), or null. */
-  readonly owner?: Owner | null;
+  /** Who holds this thread's locks, for repairs after its death (its ring); none in tests. */
+  readonly owner?: Owner;
   /** The test hook simulate.crash, or null. */
   readonly crash?: CrashSettings | null;
 }
@@ -69,12 +69,7 @@ export class Applier {
     settings: ApplierSettings,
   ) {
     this.timeoutMs = settings.lockTimeoutMs;
-    const locks = lockMode(
-      v,
-      settings.lockMode,
-      settings.lockTimeoutMs,
-      settings.owner ?? undefined,
-    );
+    const locks = lockMode(v, settings.lockMode, settings.lockTimeoutMs, settings.owner);
     const crash = settings.crash ? new CrashHook(v, settings.crash) : null;
     this.w = new Writer(v, locks, settings.simulate, settings.debug, settings.recorder, crash);
   }

@@ -16,7 +16,7 @@ import type {
 } from '../memory/protocol.js';
 import { Applier } from './applier.js';
 import type { Owner } from './lock-mode.js';
-import { Recorder, ringOwner } from './recorder.js';
+import { Recorder } from './recorder.js';
 import { simulation } from './simulate.js';
 
 const settings = workerData as WorkerSettings;
@@ -40,17 +40,10 @@ const views = attachBuffer(settings.buffer);
  * thread's locks are found), and where it records its changes unless the engine records
  * none (in memory with no feed).
  */
-function claimRing(cb: SharedArrayBuffer | null): {
-  owner: Owner | null;
-  recorder: Recorder | null;
-} {
-  if (cb === null) return { owner: null, recorder: null };
+function claimRing(cb: SharedArrayBuffer): { owner: Owner; recorder: Recorder | null } {
   const ring = RingWriter.claim(changeViews(cb), threadId, settings.lockTimeoutMs);
   if (ring === null) throw new Error(`no free change ring for thread ${threadId}`);
-  return {
-    owner: ringOwner(ring, threadId),
-    recorder: settings.recordChanges ? new Recorder(views, ring) : null,
-  };
+  return { owner: ring, recorder: settings.recordChanges ? new Recorder(views, ring) : null };
 }
 
 const applier = new Applier(views, {

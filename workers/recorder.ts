@@ -16,7 +16,6 @@
 import { emptyChange, idOfSlot, type RingWriter, TYPE_UPDATED } from '../memory/change-log.js';
 import { counter64, HDR_OFFSET, type SharedViews } from '../memory/layout.js';
 import type { NameScratch, RecordFields } from '../memory/records.js';
-import type { Owner } from './lock-mode.js';
 
 export class Recorder {
   private readonly c = emptyChange();
@@ -124,13 +123,4 @@ export class Recorder {
   published(): void {
     this.ring.clearPending();
   }
-}
-
-/**
- * The Owner of a pool thread's locks (lock-mode.ts): its id in each product lock it
- * takes, and the global lock mode it holds in its ring's control line. Kept whether or
- * not the thread records changes: it is how a dead thread's locks are found.
- */
-export function ringOwner(ring: RingWriter, threadId: number): Owner {
-  return { threadId, holdsGlobal: (mode) => ring.holdsGlobal(mode) };
 }
