@@ -30,10 +30,17 @@ export type InventoryErrorCode =
 
 export class InventoryError extends Error {
   readonly code: InventoryErrorCode;
+  /** For OFFSET_EXPIRED: the oldest offset the feed still holds. */
+  readonly oldest?: number;
 
-  constructor(code: InventoryErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: InventoryErrorCode,
+    message: string,
+    options?: { cause?: unknown; oldest?: number },
+  ) {
     super(message, options);
     this.name = 'InventoryError';
     this.code = code;
+    if (options?.oldest !== undefined) this.oldest = options.oldest;
   }
 }

@@ -15,12 +15,11 @@ import { readChangesOptions } from './requests.js';
 import type { ChangesPage, Checkpoint, Snapshot } from './types.js';
 
 function expired(after: number, oldest: number, why: string): InventoryError {
-  const error = new InventoryError(
+  return new InventoryError(
     'OFFSET_EXPIRED',
     `offset ${after + 1} is no longer retained: the oldest retained change is ${oldest}${why}`,
-  ) as InventoryError & { oldest: number };
-  error.oldest = oldest;
-  return error;
+    { oldest },
+  );
 }
 
 export class Feed {

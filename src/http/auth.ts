@@ -17,8 +17,8 @@ import { HttpError } from './status.js';
 /** Who sent a request: the rate limits count per principal. */
 export interface Principal {
   /** `key:<digest prefix>` for a key (never the key itself), `ip:<address>` when open. */
-  id: string;
-  admin: boolean;
+  readonly id: string;
+  readonly admin: boolean;
 }
 
 declare module 'fastify' {
@@ -39,10 +39,9 @@ const digest: (key: string) => Buffer =
     ? (key) => crypto.hash('sha256', key, 'buffer')
     : (key) => createHash('sha256').update(key, 'utf8').digest();
 
-interface Entry {
-  digest: Buffer;
-  id: string;
-  admin: boolean;
+/** A configured key: its digest, and the Principal its requests are (one per key). */
+interface Entry extends Principal {
+  readonly digest: Buffer;
 }
 
 export class KeyRing {
@@ -86,7 +85,7 @@ export class KeyRing {
     if (admin && !entry.admin) {
       throw new HttpError(403, 'forbidden', `the API key is not an admin key, which ${path} needs`);
     }
-    return { id: entry.id, admin: entry.admin };
+    return entry;
   }
 }
 

@@ -98,7 +98,7 @@ export function engineFailure(error: InventoryError): HttpError {
     case 'LOCK_TIMEOUT':
       return new HttpError(503, 'lock_timeout', error.message, { retryable: true }, retry);
     case 'OFFSET_EXPIRED': {
-      const oldest = (error as InventoryError & { oldest?: number }).oldest;
+      const oldest = error.oldest;
       return new HttpError(
         410,
         'offset_expired',
