@@ -1,3 +1,8 @@
+/**
+ * The naive routing a user might try first: one Piscina task per update, and one per
+ * order. Same request reading, rule, outcomes, idempotency, shared records and locks
+ * as lockstock; every call pays a whole task round trip.
+ */
 import { Piscina } from 'piscina';
 import {
   createBuffer,

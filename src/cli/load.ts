@@ -7,7 +7,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 import { Inventory } from '../inventory.js';
-import type { Durability, LockMode, LockStats } from '../types.js';
+import type { Durability, InventoryOptions, LockMode, LockStats } from '../types.js';
 import { type Outcomes, Tally, type Violation, verify } from './books.js';
 import { defaultCatalog } from './catalog.js';
 import { type Client, perform } from './clients.js';
@@ -149,15 +149,19 @@ export async function runLoad(
     config.dataDir === null
       ? {}
       : { dataDir: path.join(config.dataDir, mode), durability: config.durability };
-  const inv = await Inventory.open({
+  // The engine as run, and as reopened to check the books (without products or knobs).
+  const engine = {
     workers: config.workers,
     lockMode: mode,
     capacity: config.products,
+    logger: { level: 'warn', destination: 2 },
+    ...durable,
+  } satisfies InventoryOptions;
+  const inv = await Inventory.open({
+    ...engine,
     products: catalog,
     simulate: { workUs: config.workUs, holdUs: config.holdUs },
-    logger: { level: 'warn', destination: 2 },
     ...(config.queueSize === null ? {} : { queueSize: config.queueSize }),
-    ...durable,
   });
   const initial = catalog.map((p) => inv.get(p.productId));
   const workload = new Workload({ ...config });
@@ -252,13 +256,7 @@ export async function runLoad(
   await inv.close();
   if (config.dataDir !== null) {
     // The books are checked against what a restart recovers from disk.
-    const reopened = await Inventory.open({
-      workers: config.workers,
-      lockMode: mode,
-      capacity: config.products,
-      logger: { level: 'warn', destination: 2 },
-      ...durable,
-    });
+    const reopened = await Inventory.open(engine);
     final = ids.map((id) => reopened.get(id));
     await reopened.close();
   }
